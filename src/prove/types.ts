@@ -1,0 +1,125 @@
+/**
+ * The gateway's view of Prove Unify: three calls, plain data in and out, one typed error.
+ * Nothing here knows about flows or GraphQL; nothing here knows about the SDK either
+ * (the adapter in ./adapter.ts does).
+ */
+
+export type PossessionWire = 'mobile' | 'desktop' | 'none';
+
+/** Body of POST /v3/unify, in Prove's own field names. */
+export interface UnifyRequest {
+  possessionType: PossessionWire;
+  phoneNumber?: string;
+  finalTargetUrl?: string;
+  smsMessage?: string;
+  clientRequestId?: string;
+  clientCustomerId?: string;
+  clientHumanId?: string;
+  allowOTPRetry?: boolean;
+  rebind?: boolean;
+  checkReputation?: boolean;
+  deviceId?: string;
+  proveId?: string;
+  emailAddress?: string;
+  ipAddress?: string;
+}
+
+export interface UnifyStarted {
+  success: 'pending';
+  correlationId: string;
+  authToken: string;
+}
+
+/** Prove's `success`, normalised to a string (the API and its docs disagree on boolean vs string). */
+export type ProveSuccess = 'true' | 'false' | 'pending' | 'possession_required' | (string & {});
+
+export interface EvaluationCategory {
+  result: string;
+  /** Keyed by Prove's numeric code as a string, e.g. { "9101": "phone number does not match the Prove Key" }. */
+  failureReasons: Record<string, string>;
+}
+
+/** Response of /v3/unify-status and /v3/unify-bind. */
+export interface UnifyOutcome {
+  success: ProveSuccess;
+  phoneNumber?: string;
+  proveId?: string;
+  deviceId?: string;
+  clientHumanId?: string;
+  clientRequestId?: string;
+  evaluation?: Record<string, EvaluationCategory>;
+}
+
+export interface UnifyStatusRequest {
+  correlationId: string;
+  clientRequestId?: string;
+}
+
+export interface UnifyBindRequest {
+  correlationId: string;
+  phoneNumber: string;
+  clientRequestId?: string;
+}
+
+export interface CallOptions {
+  /** Aborts the call (and any retries) when signalled. */
+  signal?: AbortSignal;
+}
+
+export interface ProveClient {
+  unify(request: UnifyRequest, options?: CallOptions): Promise<UnifyStarted>;
+  unifyStatus(request: UnifyStatusRequest, options?: CallOptions): Promise<UnifyOutcome>;
+  unifyBind(request: UnifyBindRequest, options?: CallOptions): Promise<UnifyOutcome>;
+  /** Cheap credential check for readiness: obtains (or reuses) an OAuth token. */
+  checkCredentials(options?: CallOptions): Promise<void>;
+}
+
+export type ProveErrorKind =
+  /** 400: Prove refused the request; `field` names the offending field when Prove's message does. */
+  | 'invalid_request'
+  /** 401/403 after one token refresh, or the token exchange refused: a configuration problem. */
+  | 'unauthorized'
+  /** 429: `retryAfterSeconds` from Retry-After when given. */
+  | 'rate_limited'
+  /** 5xx, 404, or a body we cannot read. */
+  | 'unavailable'
+  /** The call's own timeout elapsed. */
+  | 'timeout'
+  /** Connection refused/reset/dropped before a response. */
+  | 'network';
+
+export class ProveError extends Error {
+  override readonly name = 'ProveError';
+  readonly kind: ProveErrorKind;
+  readonly status: number | undefined;
+  /** Prove's numeric `code` from the error body, kept as information only. */
+  readonly proveCode: number | undefined;
+  readonly field: string | undefined;
+  readonly retryAfterSeconds: number | undefined;
+  /** Which endpoint failed, e.g. '/v3/unify-status'. */
+  readonly endpoint: string;
+
+  constructor(init: {
+    kind: ProveErrorKind;
+    message: string;
+    endpoint: string;
+    status?: number;
+    proveCode?: number;
+    field?: string;
+    retryAfterSeconds?: number;
+    cause?: unknown;
+  }) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.kind = init.kind;
+    this.endpoint = init.endpoint;
+    this.status = init.status;
+    this.proveCode = init.proveCode;
+    this.field = init.field;
+    this.retryAfterSeconds = init.retryAfterSeconds;
+  }
+
+  /** Whether trying the same thing again later may succeed (says nothing about whether it is safe). */
+  get retryable(): boolean {
+    return this.kind === 'rate_limited' || this.kind === 'unavailable' || this.kind === 'timeout' || this.kind === 'network';
+  }
+}
