@@ -1,0 +1,165 @@
+/**
+ * createProveClient: the ProveClient interface over the SDK transport. Validates requests with
+ * our schemas, attaches the shared token (refreshing it once after a 401), classifies failures
+ * into ProveError, parses 2xx bodies with our schemas, and retries only unify-status.
+ */
+import type { z } from 'zod';
+import { createRedactor, errorFromStatus, invalidRequest, unreadableBody, type RawResponse, type Redactor } from './errors.js';
+import type { ProveLogger } from './logger.js';
+import { DEFAULT_RETRY, retryWithinDeadline, type RetryPolicy } from './retry.js';
+import {
+  REQUEST_FIELDS,
+  TokenResponseSchema,
+  UnifyBindRequestSchema,
+  UnifyOutcomeSchema,
+  UnifyRequestSchema,
+  UnifyStartedSchema,
+  UnifyStatusRequestSchema,
+} from './schemas.js';
+import { TokenCache, type IssuedToken } from './token.js';
+import { ProveTransport, type ApiEndpoint } from './transport.js';
+import { ProveError, type CallOptions, type ProveClient } from './types.js';
+
+export interface ProveClientOptions {
+  /** Prove's base URL; always explicit (see PROVE_SERVERS for the four hosts). */
+  serverURL: string;
+  clientId: string;
+  clientSecret: string;
+  /** Per HTTP attempt, token exchange included. Default 5000. */
+  timeoutMs?: number;
+  /** Total budget for one unifyStatus call, retries and backoff included. Default 10000. */
+  statusDeadlineMs?: number;
+  /** Backoff for unifyStatus retries. */
+  retry?: Partial<RetryPolicy>;
+  logger?: ProveLogger;
+}
+
+export function createProveClient(options: ProveClientOptions): ProveClient {
+  const { clientId, clientSecret, logger } = options;
+  if (!options.serverURL) throw new TypeError('createProveClient: serverURL is required');
+  if (!clientId || !clientSecret) throw new TypeError('createProveClient: clientId and clientSecret are required');
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  const statusDeadlineMs = options.statusDeadlineMs ?? 10_000;
+  const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
+
+  const transport = new ProveTransport({ serverURL: options.serverURL, logger });
+  // Tokens we have held, so a message echoing one can be scrubbed. Bounded: one per refresh.
+  const seenTokens = new Set<string>();
+  const redact: Redactor = createRedactor(() => [clientSecret, ...seenTokens]);
+
+  const tokens = new TokenCache(async (): Promise<IssuedToken> => {
+    const response = await transport.token(clientId, clientSecret, { timeoutMs });
+    if (response.status < 200 || response.status >= 300) {
+      const error = errorFromStatus('/token', response, [], redact);
+      // The token endpoint refusing us (400 invalid_client, 401, 403) is a credentials problem.
+      throw error.kind === 'invalid_request' ? asUnauthorized(error) : error;
+    }
+    const parsed = TokenResponseSchema.safeParse(parseJson(response.text));
+    if (!parsed.success) throw unreadableBody('/token', response.status, parsed.error.issues[0]?.message ?? 'invalid');
+    if (seenTokens.size > 16) seenTokens.clear();
+    seenTokens.add(parsed.data.access_token);
+    logger?.info({ expiresInSeconds: parsed.data.expires_in }, 'prove token obtained');
+    return { accessToken: parsed.data.access_token, expiresInSeconds: parsed.data.expires_in };
+  });
+
+  /**
+   * One authorised exchange. A 401 means Prove refused the request without acting on it, so
+   * even a unify may go once more with a fresh token; a second 401 is a configuration problem.
+   */
+  async function authorised(endpoint: ApiEndpoint, body: string, attemptMs: number, signal?: AbortSignal): Promise<RawResponse> {
+    const send = { timeoutMs: attemptMs, signal };
+    const token = await tokens.get(signal);
+    const first = await transport.post(endpoint, body, token, send);
+    if (first.status !== 401) return first;
+
+    logger?.info({ endpoint }, 'prove refused the access token; refreshing it once');
+    tokens.invalidate(token);
+    const fresh = await tokens.get(signal);
+    const second = await transport.post(endpoint, body, fresh, send);
+    if (second.status !== 401) return second;
+    tokens.invalidate(fresh);
+    throw new ProveError({
+      kind: 'unauthorized',
+      endpoint,
+      status: 401,
+      message: `Prove ${endpoint} refused a freshly issued access token (401)`,
+    });
+  }
+
+  /** Validate, send, classify, parse: one complete call without retries. */
+  async function call<Out>(
+    endpoint: ApiEndpoint,
+    requestSchema: z.ZodTypeAny,
+    request: unknown,
+    responseSchema: z.ZodType<Out, z.ZodTypeDef, unknown>,
+    attemptMs: number,
+    signal?: AbortSignal,
+  ): Promise<Out> {
+    const valid = requestSchema.safeParse(request);
+    if (!valid.success) throw invalidRequest(endpoint, valid.error);
+    const response = await authorised(endpoint, JSON.stringify(valid.data), attemptMs, signal);
+    if (response.status < 200 || response.status >= 300) {
+      throw errorFromStatus(endpoint, response, REQUEST_FIELDS[endpoint], redact);
+    }
+    const parsed = responseSchema.safeParse(parseJson(response.text));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw unreadableBody(endpoint, response.status, issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid');
+    }
+    return parsed.data;
+  }
+
+  return {
+    // Never retried: a second unify sends another SMS and opens another flow.
+    unify: (request, opts?: CallOptions) =>
+      call('/v3/unify', UnifyRequestSchema, request, UnifyStartedSchema, timeoutMs, opts?.signal),
+
+    // Never retried: binding is a state change on Prove's side.
+    unifyBind: (request, opts?: CallOptions) =>
+      call('/v3/unify-bind', UnifyBindRequestSchema, request, UnifyOutcomeSchema, timeoutMs, opts?.signal),
+
+    // Reading an outcome is safe to repeat, so transient failures are retried within the deadline.
+    unifyStatus: (request, opts?: CallOptions) =>
+      retryWithinDeadline(
+        (remainingMs) =>
+          call(
+            '/v3/unify-status',
+            UnifyStatusRequestSchema,
+            request,
+            UnifyOutcomeSchema,
+            Math.min(timeoutMs, remainingMs),
+            opts?.signal,
+          ),
+        {
+          policy,
+          deadlineMs: statusDeadlineMs,
+          signal: opts?.signal,
+          onRetry: (err, attempt, delayMs) =>
+            logger?.warn({ endpoint: err.endpoint, kind: err.kind, status: err.status, attempt, delayMs }, 'retrying prove call'),
+        },
+      ),
+
+    async checkCredentials(opts?: CallOptions) {
+      await tokens.get(opts?.signal);
+    },
+  };
+}
+
+function asUnauthorized(error: ProveError): ProveError {
+  return new ProveError({
+    kind: 'unauthorized',
+    endpoint: error.endpoint,
+    status: error.status,
+    proveCode: error.proveCode,
+    message: error.message.replace('refused the request', 'refused our client credentials'),
+  });
+}
+
+/** undefined for a body that is not JSON, which the schema then reports as unreadable. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

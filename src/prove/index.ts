@@ -1,0 +1,5 @@
+export * from './types.js';
+export { createProveClient, type ProveClientOptions } from './adapter.js';
+export { PROVE_SERVERS, isProveEnv, type ProveEnv } from './servers.js';
+export type { RetryPolicy } from './retry.js';
+export type { ProveLogger } from './logger.js';
