@@ -1,0 +1,213 @@
+/**
+ * Wiring and routing: builds the parts from the options and sends each path to its handler.
+ * The pipeline for Prove's endpoints is: count -> injected fault -> OAuth -> rate limit ->
+ * body -> model. Faults come first because they stand for Prove (or the network) misbehaving
+ * before any of Prove's own logic runs.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AuthTokenSigner } from './authtoken.js';
+import { ApiError, Codes } from './errors.js';
+import { FaultInjector } from './faults.js';
+import { readForm, readJson, sendJson } from './http.js';
+import type { EmulatorOptions, ProveEmulator } from './index.js';
+import { KeyStore } from './keys.js';
+import { OAuthServer } from './oauth.js';
+import { SANDBOX_USERS } from './phone.js';
+import { RateLimiter } from './ratelimit.js';
+import { Sessions } from './sessions.js';
+import { Stats } from './stats.js';
+import {
+  bindBody,
+  faultBody,
+  parseBody,
+  simAuthenticateBody,
+  statusBody,
+  unifyBody,
+  type Endpoint,
+} from './validation.js';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+export function createProveEmulator(options: EmulatorOptions = {}): ProveEmulator {
+  const now = options.now ?? Date.now;
+  const oauth = new OAuthServer({
+    clientId: options.clientId ?? process.env.EMULATOR_CLIENT_ID ?? 'emulator-client',
+    clientSecret: options.clientSecret ?? process.env.EMULATOR_CLIENT_SECRET ?? 'emulator-secret',
+    tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
+    now,
+  });
+  const keys = new KeyStore();
+  const sessions = new Sessions(
+    {
+      flowTtlMs: options.flowTtlMs ?? 15 * 60_000,
+      otpWindowMs: options.otpWindowMs ?? 2 * 60_000,
+      linkWindowMs: options.linkWindowMs ?? 3 * 60_000,
+      now,
+    },
+    keys,
+    new AuthTokenSigner(),
+  );
+  const limiter = new RateLimiter(options.rateLimitPerSecond ?? 25, now);
+  const stats = new Stats();
+  const faults = new FaultInjector();
+  const servers = new Set<Server>();
+
+  /** Runs one of Prove's endpoints with counting and fault injection around `perform`. */
+  const proveEndpoint =
+    (endpoint: Endpoint, perform: (req: IncomingMessage) => Promise<unknown>): Handler =>
+    async (req, res) => {
+      stats.call(endpoint);
+      const reply = (status: number, body: unknown, headers?: Record<string, string>): void => {
+        if (res.headersSent || res.destroyed) return;
+        stats.response(endpoint, status);
+        sendJson(res, status, body, headers);
+      };
+      if (await faults.intercept(endpoint, req, res, reply)) return;
+      try {
+        reply(200, await perform(req));
+      } catch (err) {
+        const e = asApiError(err);
+        reply(e.status, { code: e.code, message: e.message }, e.headers);
+      }
+    };
+
+  /** OAuth then the per-client rate limit, shared by the three /v3 endpoints. */
+  const authorize = (req: IncomingMessage): string => {
+    const clientId = oauth.authenticate(req.headers.authorization);
+    if (!limiter.allow(clientId)) {
+      stats.rateLimited();
+      throw new ApiError(429, Codes.internal, 'rate limit exceeded', { 'retry-after': '1' });
+    }
+    return clientId;
+  };
+
+  /** Simulation/test routes: plain JSON in and out, not counted. */
+  const sim =
+    (perform: (req: IncomingMessage) => Promise<unknown> | unknown): Handler =>
+    async (req, res) => {
+      try {
+        sendJson(res, 200, await perform(req));
+      } catch (err) {
+        const e = asApiError(err);
+        sendJson(res, e.status, { code: e.code, message: e.message }, e.headers);
+      }
+    };
+
+  const routes: Record<string, Partial<Record<string, Handler>>> = {
+    '/token': {
+      POST: proveEndpoint('/token', async (req) => {
+        const basic = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+        const grant = oauth.issue(await readForm(req), basic);
+        stats.tokenIssued();
+        return grant;
+      }),
+    },
+    '/v3/unify': {
+      POST: proveEndpoint('/v3/unify', async (req) => {
+        const clientId = authorize(req);
+        return sessions.start(clientId, parseBody(unifyBody, await readJson(req)));
+      }),
+    },
+    '/v3/unify-status': {
+      POST: proveEndpoint('/v3/unify-status', async (req) => {
+        const clientId = authorize(req);
+        return sessions.status(clientId, parseBody(statusBody, await readJson(req)));
+      }),
+    },
+    '/v3/unify-bind': {
+      POST: proveEndpoint('/v3/unify-bind', async (req) => {
+        const clientId = authorize(req);
+        return sessions.bind(clientId, parseBody(bindBody, await readJson(req)));
+      }),
+    },
+    '/sim/authenticate': {
+      POST: sim(async (req) => sessions.authenticate(parseBody(simAuthenticateBody, await readJson(req)))),
+    },
+    '/sim/stats': { GET: sim(() => stats.snapshot()) },
+    '/sim/stats/reset': {
+      POST: sim(() => {
+        stats.reset();
+        return stats.snapshot();
+      }),
+    },
+    '/sim/faults': {
+      POST: sim(async (req) => {
+        const spec = parseBody(faultBody, await readJson(req));
+        return { endpoint: spec.endpoint, pending: faults.add(spec) };
+      }),
+      DELETE: sim(() => {
+        faults.clear();
+        return { cleared: true };
+      }),
+    },
+    '/sim/revoke-tokens': { POST: sim(() => ({ revoked: oauth.revokeAll() })) },
+    '/sim/users': { GET: sim(() => ({ users: SANDBOX_USERS })) },
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    let path: string;
+    try {
+      path = new URL(req.url ?? '/', 'http://emulator').pathname;
+    } catch {
+      path = '';
+    }
+    const methods = routes[path];
+    if (!methods) {
+      sendJson(res, 404, { code: Codes.malformed, message: 'not found' });
+      return;
+    }
+    const handler = methods[req.method ?? ''];
+    if (!handler) {
+      sendJson(res, 405, { code: Codes.malformed, message: 'method not allowed' }, { allow: Object.keys(methods).join(', ') });
+      return;
+    }
+    handler(req, res).catch(() => {
+      // Handlers catch their own errors; this only guards against a bug turning into a hang.
+      sendJson(res, 500, { code: Codes.internal, message: 'internal error' });
+    });
+  };
+
+  const listen: ProveEmulator['listen'] = async ({ port = 0, host = '127.0.0.1' } = {}) => {
+    const server = createServer(handle);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    servers.add(server);
+    const address = server.address() as AddressInfo;
+    const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return {
+      url: `http://${hostPart}:${address.port}`,
+      close: () => closeServer(server, servers),
+    };
+  };
+
+  return {
+    handle,
+    listen,
+    async close() {
+      faults.close();
+      await Promise.all([...servers].map((s) => closeServer(s, servers)));
+    },
+  };
+}
+
+function asApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  // Never echo an unexpected error's text: it could carry request data.
+  return new ApiError(500, Codes.internal, 'internal error');
+}
+
+/** Closes a server including idle keep-alive and hung connections, so close() really returns. */
+function closeServer(server: Server, registry: Set<Server>): Promise<void> {
+  registry.delete(server);
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
