@@ -1,0 +1,185 @@
+import { z } from 'zod';
+import { PROVE_SERVERS, isProveEnv } from './prove/servers.js';
+
+/**
+ * Environment -> typed Config. Every variable is checked up front so a bad deployment fails at
+ * start with one line per problem, instead of at the first request that touches it.
+ */
+
+export interface Limit {
+  count: number;
+  windowMs: number;
+}
+
+export type ProveTarget =
+  /** In-process emulator mounted on the gateway's own port. */
+  | { mode: 'emulator'; clientId: string; clientSecret: string }
+  | { mode: 'remote'; serverURL: string; clientId: string; clientSecret: string; sandbox: boolean };
+
+export interface Config {
+  port: number;
+  host: string;
+  production: boolean;
+  prove: ProveTarget;
+  redisUrl: string | undefined;
+  apiKeys: string[];
+  startLimitPerNumber: Limit;
+  startLimitPerAddress: Limit;
+  proveRateLimit: number;
+  /** ISO 3166 alpha-2 codes; empty means every country. */
+  allowedCountries: string[];
+  corsOrigins: string[];
+  /** How long a flow lives after Prove created it. */
+  flowTtlMs: number;
+  logLevel: string;
+  /** Trust X-Forwarded-For from this many proxies in front of the gateway (0: use the socket address). */
+  trustProxyHops: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  }
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** "10m", "30s", "500ms", "1h", or a bare number of seconds. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d+)(ms|s|m|h)?$/.exec(text.trim());
+  if (!match) return undefined;
+  return Number(match[1]) * UNITS[match[2] ?? 's']!;
+}
+
+/** "3/10m" -> 3 per 10 minutes. */
+export function parseLimit(text: string): Limit | undefined {
+  const [count, window] = text.split('/');
+  if (!count || !window || !/^\d+$/.test(count)) return undefined;
+  const windowMs = parseDuration(window);
+  if (!windowMs || Number(count) < 1) return undefined;
+  return { count: Number(count), windowMs };
+}
+
+const list = (text: string | undefined) =>
+  (text ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+const KNOWN = new Set([
+  'PORT', 'HOST', 'NODE_ENV', 'PROVE_ENV', 'PROVE_BASE_URL', 'PROVE_CLIENT_ID', 'PROVE_CLIENT_SECRET',
+  'REDIS_URL', 'GATEWAY_API_KEYS', 'START_LIMIT_PER_NUMBER', 'START_LIMIT_PER_ADDRESS',
+  'PROVE_RATE_LIMIT', 'ALLOWED_COUNTRIES', 'CORS_ORIGINS', 'FLOW_TTL', 'LOG_LEVEL', 'TRUST_PROXY_HOPS',
+]);
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const bad = (name: string, why: string) => problems.push(`${name}: ${why}`);
+  for (const name of unknownVariables(env)) bad(name, 'is not a setting this gateway knows (a typo?)');
+
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      bad(name, `must be a whole number from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return Number(raw);
+  };
+  const limit = (name: string, fallback: Limit): Limit => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const parsed = parseLimit(raw);
+    if (!parsed) bad(name, `must be count/window such as 3/10m or 20/1m, got "${raw}"`);
+    return parsed ?? fallback;
+  };
+
+  const nodeEnv = env.NODE_ENV ?? 'development';
+  if (!['development', 'production', 'test'].includes(nodeEnv)) {
+    bad('NODE_ENV', `must be development, production or test, got "${nodeEnv}"`);
+  }
+  const production = nodeEnv === 'production';
+
+  const clientId = env.PROVE_CLIENT_ID ?? '';
+  const clientSecret = env.PROVE_CLIENT_SECRET ?? '';
+  let prove: ProveTarget = { mode: 'emulator', clientId: 'emulator-client', clientSecret: 'emulator-secret' };
+  if (env.PROVE_ENV && !isProveEnv(env.PROVE_ENV)) {
+    bad('PROVE_ENV', `must be one of ${Object.keys(PROVE_SERVERS).join(', ')}, got "${env.PROVE_ENV}"`);
+  }
+  if (env.PROVE_BASE_URL && !z.string().url().safeParse(env.PROVE_BASE_URL).success) {
+    bad('PROVE_BASE_URL', 'must be an absolute URL');
+  }
+  if (env.PROVE_ENV && env.PROVE_BASE_URL) bad('PROVE_BASE_URL', 'set either PROVE_ENV or PROVE_BASE_URL, not both');
+  if (Boolean(clientId) !== Boolean(clientSecret)) {
+    bad(clientId ? 'PROVE_CLIENT_SECRET' : 'PROVE_CLIENT_ID', 'PROVE_CLIENT_ID and PROVE_CLIENT_SECRET go together');
+  }
+  if (clientId && clientSecret) {
+    const serverURL = env.PROVE_BASE_URL || (env.PROVE_ENV && isProveEnv(env.PROVE_ENV) ? PROVE_SERVERS[env.PROVE_ENV] : undefined);
+    if (!serverURL) {
+      // The SDK would silently pick the US sandbox; we make the choice explicit instead.
+      bad('PROVE_ENV', 'is required with Prove credentials (uat-us, prod-us, uat-eu, prod-eu) unless PROVE_BASE_URL is set');
+    } else {
+      prove = { mode: 'remote', serverURL, clientId, clientSecret, sandbox: !env.PROVE_ENV?.startsWith('prod') };
+    }
+  } else if (production) {
+    bad('PROVE_CLIENT_ID', 'production mode needs Prove credentials (PROVE_CLIENT_ID, PROVE_CLIENT_SECRET, PROVE_ENV); the emulator never runs in production');
+  }
+
+  if (env.REDIS_URL && !/^rediss?:\/\//.test(env.REDIS_URL)) bad('REDIS_URL', 'must start with redis:// or rediss://');
+
+  const apiKeys = list(env.GATEWAY_API_KEYS);
+  for (const key of apiKeys) {
+    if (key.length < 16) {
+      bad('GATEWAY_API_KEYS', 'every key must be at least 16 characters');
+      break;
+    }
+  }
+
+  const allowedCountries = list(env.ALLOWED_COUNTRIES).map((c) => c.toUpperCase());
+  for (const code of allowedCountries) {
+    if (!/^[A-Z]{2}$/.test(code)) bad('ALLOWED_COUNTRIES', `"${code}" is not an ISO 3166 two-letter country code`);
+  }
+
+  const corsOrigins = list(env.CORS_ORIGINS);
+  for (const origin of corsOrigins) {
+    if (origin !== '*' && !/^https?:\/\/[^/]+$/.test(origin)) bad('CORS_ORIGINS', `"${origin}" must be an origin like https://app.example.com`);
+  }
+
+  let flowTtlMs = 15 * 60_000;
+  if (env.FLOW_TTL) {
+    const parsed = parseDuration(env.FLOW_TTL);
+    if (!parsed) bad('FLOW_TTL', `must be a duration such as 15m or 900s, got "${env.FLOW_TTL}"`);
+    else flowTtlMs = parsed;
+  }
+
+  const logLevel = env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    bad('LOG_LEVEL', `must be one of fatal, error, warn, info, debug, trace, silent, got "${logLevel}"`);
+  }
+
+  const config: Config = {
+    port: int('PORT', 4000, 0, 65535),
+    host: env.HOST || '127.0.0.1',
+    production,
+    prove,
+    redisUrl: env.REDIS_URL || undefined,
+    apiKeys,
+    startLimitPerNumber: limit('START_LIMIT_PER_NUMBER', { count: 3, windowMs: 10 * 60_000 }),
+    startLimitPerAddress: limit('START_LIMIT_PER_ADDRESS', { count: 20, windowMs: 60_000 }),
+    proveRateLimit: int('PROVE_RATE_LIMIT', 25, 1, 10_000),
+    allowedCountries,
+    corsOrigins,
+    flowTtlMs,
+    logLevel,
+    trustProxyHops: int('TRUST_PROXY_HOPS', 0, 0, 10),
+  };
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+/** Variables that look like ours but are not: a typo such as PROVE_CLIENTID would otherwise go unnoticed. */
+function unknownVariables(env: NodeJS.ProcessEnv): string[] {
+  const prefixes = ['PROVE_', 'GATEWAY_', 'START_LIMIT_'];
+  return Object.keys(env).filter((k) => prefixes.some((p) => k.startsWith(p)) && !KNOWN.has(k));
+}

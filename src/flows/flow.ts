@@ -1,0 +1,49 @@
+/** The gateway's record of one Prove Unify session, and the vocabulary around it. */
+
+export const POSSESSION_TYPES = ['MOBILE', 'DESKTOP', 'NONE'] as const;
+export type PossessionType = (typeof POSSESSION_TYPES)[number];
+
+export const FLOW_STATES = ['PENDING', 'POSSESSION_REQUIRED', 'VERIFIED', 'BOUND', 'FAILED', 'EXPIRED'] as const;
+export type FlowState = (typeof FLOW_STATES)[number];
+
+export interface FailureReason {
+  code: number;
+  description: string;
+  /** The evaluation category the reason came from, e.g. "authentication". */
+  category: string;
+}
+
+export interface Evaluation {
+  category: string;
+  result: string;
+  failureReasons: FailureReason[];
+}
+
+export interface Flow {
+  /** Opaque capability handed to the client; never logged, stored only as the hash of the store key. */
+  id: string;
+  /** Prove's handle; never shown to public callers. */
+  correlationId: string;
+  /** Kept so an idempotent repeat of startUnify can hand the same token back. */
+  authToken: string;
+  possessionType: PossessionType;
+  /** E.164. */
+  phoneNumber: string;
+  state: FlowState;
+  evaluation: Evaluation[];
+  rebind: boolean;
+  deviceId?: string | undefined;
+  proveId?: string | undefined;
+  clientHumanId?: string | undefined;
+  clientRequestId: string;
+  clientCustomerId?: string | undefined;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  updatedAt: number;
+  expiresAt: number;
+  /** Incremented on every stored change, so subscribers can drop duplicate notifications. */
+  version: number;
+}
+
+export const failureReasonsOf = (flow: Pick<Flow, 'evaluation'>): FailureReason[] =>
+  flow.evaluation.flatMap((e) => e.failureReasons);

@@ -1,0 +1,295 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Repeater } from 'graphql-yoga';
+import type { Logger } from 'pino';
+import { ProveError, type ProveClient, type UnifyOutcome } from '../prove/types.js';
+import type { FlowRepository } from '../store/flow-repository.js';
+import { flowKey } from '../store/flow-repository.js';
+import type { Locks } from '../store/locks.js';
+import type { FlowEvents } from '../events/flow-events.js';
+import { type Caller, ownerOf } from '../security/caller.js';
+import { normalisePhoneNumber, redactPhoneNumber, type PhonePolicy } from '../security/phone.js';
+import type { Flow } from './flow.js';
+import {
+  BindNotAllowedError, FlowExpiredError, FlowNotFoundError, GatewayError, InvalidInputError,
+  NotAuthorizedError, UpstreamError,
+} from './errors.js';
+import { applyBind, applyStatus, canBind, expireIfDue, isTerminal, type Transition } from './state-machine.js';
+import { fingerprintStart, toUnifyRequest, validateStart, type StartInput } from './start-input.js';
+
+/**
+ * The domain's entry points: start a flow, refresh its status from Prove, bind, and expire.
+ * Every transition is stored, then announced as "flow X changed". Knows nothing of GraphQL.
+ */
+
+export interface StartGuard {
+  /** Throws RateLimitedError (or another GatewayError) when this start must not reach Prove. */
+  admit(phoneNumber: string, caller: Caller): Promise<void>;
+}
+
+export interface FlowServiceDeps {
+  prove: ProveClient;
+  repo: FlowRepository;
+  events: FlowEvents;
+  locks: Locks;
+  phonePolicy: PhonePolicy;
+  flowTtlMs: number;
+  logger: Logger;
+  startGuard?: StartGuard;
+  now?: () => number;
+}
+
+// 144 random bits; base64url of 18 bytes is 24 characters.
+const FLOW_ID = /^[A-Za-z0-9_-]{24}$/;
+/** How long one instance may hold the right to ask Prove about a flow: the adapter's status deadline plus margin. */
+const STATUS_LEASE_MS = 15_000;
+const LEASE_POLL_MS = 25;
+
+export class FlowService {
+  private readonly inflight = new Map<string, Promise<Flow>>();
+  private readonly now: () => number;
+
+  constructor(private readonly deps: FlowServiceDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  async start(input: StartInput, caller: Caller): Promise<{ flow: Flow; authToken: string }> {
+    const start = validateStart(input, this.deps.phonePolicy);
+    const owner = ownerOf(caller);
+    const fingerprint = fingerprintStart(start);
+
+    if (start.clientRequestId) {
+      const repeat = await this.repeatOf(start.clientRequestId, owner, fingerprint);
+      if (repeat) return { flow: repeat, authToken: repeat.authToken };
+      // One start per clientRequestId at a time, across instances: a double-clicked button must not send two SMS.
+      return this.singleFlight(`start:${start.clientRequestId}`, async () => {
+        const release = await this.deps.locks.acquire(`start:${flowKey(start.clientRequestId!)}`, STATUS_LEASE_MS);
+        if (!release) {
+          await this.waitWhileHeld(`start:${flowKey(start.clientRequestId!)}`);
+          const again = await this.repeatOf(start.clientRequestId!, owner, fingerprint);
+          if (again) return again;
+          throw new UpstreamError(true, undefined, 'A start with this clientRequestId is still in progress; try again');
+        }
+        try {
+          const again = await this.repeatOf(start.clientRequestId!, owner, fingerprint);
+          return again ?? (await this.createFlow(start, caller, owner, fingerprint));
+        } finally {
+          await release();
+        }
+      }).then((flow) => ({ flow, authToken: flow.authToken }));
+    }
+    const flow = await this.createFlow(start, caller, owner, fingerprint);
+    return { flow, authToken: flow.authToken };
+  }
+
+  /** The stored flow with the clock applied, or undefined. Never calls Prove. */
+  async find(id: string): Promise<Flow | undefined> {
+    if (!FLOW_ID.test(id)) return undefined;
+    const stored = await this.deps.repo.get(id);
+    if (!stored) return undefined;
+    return (await this.commit(expireIfDue(stored, this.now()))).flow;
+  }
+
+  async get(id: string): Promise<Flow> {
+    const flow = await this.find(id);
+    if (!flow) throw new FlowNotFoundError();
+    return flow;
+  }
+
+  /** Asks Prove for the outcome, unless the flow is already terminal. Concurrent callers share one call. */
+  async refresh(id: string): Promise<Flow> {
+    const flow = await this.get(id);
+    if (isTerminal(flow.state)) return flow;
+    return this.exclusive(id, async (current) => {
+      const outcome = await this.callProve(() =>
+        this.deps.prove.unifyStatus({ correlationId: current.correlationId, clientRequestId: current.clientRequestId }),
+      );
+      return this.record(applyStatus(current, outcome, this.now()), outcome, 'status');
+    });
+  }
+
+  /** Customer-supplied possession: the trusted backend asserts its own check passed. */
+  async bind(id: string, phoneNumber: string, caller: Caller, clientRequestId?: string | null): Promise<Flow> {
+    if (caller.kind !== 'trusted') throw new NotAuthorizedError();
+    const flow = await this.get(id);
+    if (flow.state === 'EXPIRED') throw new FlowExpiredError(flow);
+    if (!canBind(flow)) throw new BindNotAllowedError(flow.state, flow.possessionType);
+    const number = normalisePhoneNumber(phoneNumber, this.deps.phonePolicy);
+    if (clientRequestId !== undefined && clientRequestId !== null && !/^[\x21-\x7e]{1,128}$/.test(clientRequestId)) {
+      throw new InvalidInputError('clientRequestId', 'clientRequestId must be 1 to 128 printable ASCII characters without spaces');
+    }
+    return this.exclusive(id, async (current) => {
+      if (current.state === 'EXPIRED') throw new FlowExpiredError(current);
+      if (!canBind(current)) throw new BindNotAllowedError(current.state, current.possessionType);
+      const outcome = await this.callProve(() =>
+        this.deps.prove.unifyBind({
+          correlationId: current.correlationId,
+          phoneNumber: number,
+          clientRequestId: clientRequestId ?? current.clientRequestId,
+        }),
+      );
+      return this.record(applyBind(current, outcome, this.now()), outcome, 'bind');
+    });
+  }
+
+  /**
+   * The flow as it stands, then every stored change, ending after a terminal state. Reads the
+   * store on each notification, so a duplicate or lost message changes nothing. A Repeater (not an
+   * async generator) so that an unsubscribe releases the listener and timer at once instead of at
+   * the next event.
+   */
+  watch(id: string): AsyncIterableIterator<Flow> {
+    return new Repeater<Flow>(async (push, stop) => {
+      const changes = this.deps.events.changes(flowKey(id));
+      let expiryTimer: NodeJS.Timeout | undefined;
+      void stop.then(() => changes.return?.());
+      try {
+        // Listen before the first read, so a change between the two is not missed.
+        let flow = await this.get(id);
+        await push(flow);
+        if (isTerminal(flow.state)) return stop();
+        // The clock is a source of transitions too: nothing else would announce an expiry.
+        expiryTimer = setTimeout(() => void this.find(id).catch(() => {}), Math.max(flow.expiresAt - this.now(), 0) + 5);
+        for await (const _ of changes) {
+          const next = await this.find(id);
+          if (!next || next.version <= flow.version) continue;
+          flow = next;
+          await push(flow);
+          if (isTerminal(flow.state)) break;
+        }
+        stop();
+      } catch (error) {
+        stop(error);
+      } finally {
+        clearTimeout(expiryTimer);
+      }
+    });
+  }
+
+  private async createFlow(
+    start: ReturnType<typeof validateStart>,
+    caller: Caller,
+    owner: string,
+    fingerprint: string,
+  ): Promise<Flow> {
+    await this.deps.startGuard?.admit(start.phoneNumber, caller);
+    const deviceId =
+      start.deviceId ?? (start.clientCustomerId ? await this.deps.repo.lastDevice(start.clientCustomerId) : undefined);
+    const clientRequestId = start.clientRequestId ?? randomUUID();
+    const started = await this.callProve(() => this.deps.prove.unify(toUnifyRequest(start, clientRequestId, deviceId)));
+    const now = this.now();
+    const flow: Flow = {
+      id: randomBytes(18).toString('base64url'),
+      correlationId: started.correlationId,
+      authToken: started.authToken,
+      possessionType: start.possessionType,
+      phoneNumber: start.phoneNumber,
+      state: 'PENDING',
+      evaluation: [],
+      rebind: start.rebind,
+      deviceId,
+      clientHumanId: start.clientHumanId,
+      clientRequestId,
+      clientCustomerId: start.clientCustomerId,
+      createdAt: now,
+      updatedAt: now,
+      expiresAt: now + this.deps.flowTtlMs,
+      version: 1,
+    };
+    await this.deps.repo.save(flow);
+    if (start.clientRequestId) {
+      await this.deps.repo.saveRequest(start.clientRequestId, { owner, input: fingerprint, flowId: flow.id }, this.deps.flowTtlMs);
+    }
+    this.deps.logger.info(
+      { flow: flowKey(flow.id).slice(0, 10), possessionType: flow.possessionType, phone: redactPhoneNumber(flow.phoneNumber) },
+      'flow started',
+    );
+    return flow;
+  }
+
+  /** The live flow an earlier identical start by the same caller made, if any; refuses anyone else. */
+  private async repeatOf(clientRequestId: string, owner: string, fingerprint: string): Promise<Flow | undefined> {
+    const claim = await this.deps.repo.findRequest(clientRequestId);
+    if (!claim) return undefined;
+    if (claim.owner !== owner || claim.input !== fingerprint) {
+      // Says nothing about the first flow: its authToken must not leak to whoever guessed the id.
+      throw new InvalidInputError('clientRequestId', 'This clientRequestId was already used for a different request');
+    }
+    const flow = await this.find(claim.flowId);
+    return flow && !isTerminal(flow.state) ? flow : undefined;
+  }
+
+  /** Stores and announces a transition; side effects of success happen here once. */
+  private async record(transition: Transition, outcome: UnifyOutcome, via: 'status' | 'bind'): Promise<Flow> {
+    const { flow } = await this.commit(transition);
+    if (transition.changed) {
+      this.deps.logger.info({ flow: flowKey(flow.id).slice(0, 10), state: flow.state, via, success: outcome.success }, 'flow changed');
+      if ((flow.state === 'VERIFIED' || flow.state === 'BOUND') && flow.deviceId && flow.clientCustomerId) {
+        await this.deps.repo.rememberDevice(flow.clientCustomerId, flow.deviceId);
+      }
+    }
+    return flow;
+  }
+
+  private async commit(transition: Transition): Promise<Transition> {
+    if (transition.changed) {
+      await this.deps.repo.save(transition.flow);
+      this.deps.events.published(flowKey(transition.flow.id), transition.flow.version);
+    }
+    return transition;
+  }
+
+  /**
+   * Runs `work` on the freshest copy of the flow while no one else (in this process or another
+   * instance) works on it. Whoever finds the lease taken waits for it and reads the result.
+   */
+  private exclusive(id: string, work: (flow: Flow) => Promise<Flow>): Promise<Flow> {
+    const key = flowKey(id);
+    return this.singleFlight(`flow:${key}`, async () => {
+      const release = await this.deps.locks.acquire(`flow:${key}`, STATUS_LEASE_MS);
+      if (!release) {
+        await this.waitWhileHeld(`flow:${key}`);
+        return this.get(id);
+      }
+      try {
+        const current = await this.get(id);
+        return isTerminal(current.state) ? current : await work(current);
+      } finally {
+        await release();
+      }
+    });
+  }
+
+  private singleFlight<T extends Flow>(key: string, work: () => Promise<T>): Promise<T> {
+    const running = this.inflight.get(key) as Promise<T> | undefined;
+    if (running) return running;
+    const promise = work().finally(() => this.inflight.delete(key));
+    this.inflight.set(key, promise);
+    return promise;
+  }
+
+  private async waitWhileHeld(lock: string): Promise<void> {
+    const deadline = this.now() + STATUS_LEASE_MS;
+    while ((await this.deps.locks.held(lock)) && this.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, LEASE_POLL_MS));
+    }
+  }
+
+  /** Prove's failures in the domain's words. A refused credential is not the client's problem: it surfaces masked. */
+  private async callProve<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (!(error instanceof ProveError)) throw error;
+      if (error.kind === 'invalid_request') {
+        throw new InvalidInputError(error.field ?? 'input', `Prove refused the request: ${error.message}`);
+      }
+      if (error.kind === 'unauthorized') {
+        this.deps.logger.error({ endpoint: error.endpoint, status: error.status }, 'Prove refused our credentials');
+        throw new Error('Prove refused the gateway credentials', { cause: error });
+      }
+      this.deps.logger.warn({ endpoint: error.endpoint, kind: error.kind, status: error.status }, 'Prove unavailable');
+      throw new UpstreamError(true, error.status, `Prove is unavailable (${error.kind}); the flow is unchanged, try again`);
+    }
+  }
+}
+

@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import type { UnifyRequest } from '../prove/types.js';
+import { InvalidInputError } from './errors.js';
+import type { PossessionType } from './flow.js';
+import { normalisePhoneNumber, type PhonePolicy } from '../security/phone.js';
+
+/**
+ * startUnify's input: checked field by field against Prove's own rules, so a client hears
+ * "finalTargetUrl: ..." from us instead of a Prove 400, and nothing malformed reaches Prove.
+ */
+
+export interface StartInput {
+  possessionType: PossessionType;
+  phoneNumber?: string | null;
+  finalTargetUrl?: string | null;
+  smsMessage?: string | null;
+  allowOtpRetry?: boolean | null;
+  rebind?: boolean | null;
+  checkReputation?: boolean | null;
+  deviceId?: string | null;
+  clientCustomerId?: string | null;
+  clientHumanId?: string | null;
+  clientRequestId?: string | null;
+}
+
+export interface ValidStart {
+  possessionType: PossessionType;
+  phoneNumber: string;
+  finalTargetUrl?: string;
+  smsMessage?: string;
+  allowOtpRetry: boolean;
+  rebind: boolean;
+  checkReputation: boolean;
+  deviceId?: string;
+  clientCustomerId?: string;
+  clientHumanId?: string;
+  clientRequestId?: string;
+}
+
+// Prove: at most 128 characters of letters, digits and - . _ + = / : ?
+const TARGET_URL = /^[A-Za-z0-9\-._+=/:?]{1,128}$/;
+// Control characters (C0, DEL, C1), bidi overrides and zero-width characters: never legitimate in an SMS.
+// eslint-disable-next-line no-control-regex
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
+const OTP_PLACEHOLDER = /#{4,6}/g;
+const IDENTIFIER = /^[\x21-\x7e]{1,128}$/;
+
+function identifier(field: string, value: string | null | undefined): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (!IDENTIFIER.test(value)) {
+    throw new InvalidInputError(field, `${field} must be 1 to 128 printable ASCII characters without spaces`);
+  }
+  return value;
+}
+
+export function validateStart(input: StartInput, phonePolicy: PhonePolicy): ValidStart {
+  if (!input.phoneNumber) throw new InvalidInputError('phoneNumber', 'phoneNumber is required');
+  const phoneNumber = normalisePhoneNumber(input.phoneNumber, phonePolicy);
+
+  let finalTargetUrl: string | undefined;
+  if (input.possessionType === 'DESKTOP') {
+    if (!input.finalTargetUrl) throw new InvalidInputError('finalTargetUrl', 'finalTargetUrl is required for DESKTOP (Instant Link)');
+    if (!TARGET_URL.test(input.finalTargetUrl) || !/^https?:\/\/[^/]/.test(input.finalTargetUrl)) {
+      throw new InvalidInputError(
+        'finalTargetUrl',
+        'finalTargetUrl must be an http(s) URL of at most 128 letters, digits and - . _ + = / : ?',
+      );
+    }
+    finalTargetUrl = input.finalTargetUrl;
+  } else if (input.finalTargetUrl) {
+    throw new InvalidInputError('finalTargetUrl', 'finalTargetUrl is only used with DESKTOP');
+  }
+
+  let smsMessage: string | undefined;
+  if (input.smsMessage !== null && input.smsMessage !== undefined) {
+    const text = input.smsMessage.normalize('NFC');
+    if (text.length === 0 || [...text].length > 160) {
+      throw new InvalidInputError('smsMessage', 'smsMessage must be 1 to 160 characters');
+    }
+    if (INVISIBLE.test(text)) {
+      throw new InvalidInputError('smsMessage', 'smsMessage may not contain control, zero-width or direction-override characters');
+    }
+    if (input.possessionType === 'MOBILE' && (text.match(OTP_PLACEHOLDER) ?? []).length !== 1) {
+      throw new InvalidInputError('smsMessage', 'smsMessage must contain the code placeholder #### (4 to 6 #) exactly once');
+    }
+    smsMessage = text;
+  }
+
+  return {
+    possessionType: input.possessionType,
+    phoneNumber,
+    ...(finalTargetUrl ? { finalTargetUrl } : {}),
+    ...(smsMessage ? { smsMessage } : {}),
+    allowOtpRetry: input.allowOtpRetry ?? false,
+    rebind: input.rebind ?? false,
+    checkReputation: input.checkReputation ?? false,
+    ...optional('deviceId', identifier('deviceId', input.deviceId)),
+    ...optional('clientCustomerId', identifier('clientCustomerId', input.clientCustomerId)),
+    ...optional('clientHumanId', identifier('clientHumanId', input.clientHumanId)),
+    ...optional('clientRequestId', identifier('clientRequestId', input.clientRequestId)),
+  };
+}
+
+const optional = <K extends string>(key: K, value: string | undefined) =>
+  (value === undefined ? {} : { [key]: value }) as Partial<Record<K, string>>;
+
+/** Two starts are "the same input" when this matches; the order of fields does not matter. */
+export function fingerprintStart(start: ValidStart): string {
+  const canonical = Object.keys(start)
+    .sort()
+    .map((k) => [k, start[k as keyof ValidStart]]);
+  return createHash('sha256').update(JSON.stringify(canonical)).digest('base64url');
+}
+
+/** ValidStart -> Prove's body for /v3/unify. */
+export function toUnifyRequest(start: ValidStart, clientRequestId: string, deviceId: string | undefined): UnifyRequest {
+  return {
+    possessionType: start.possessionType.toLowerCase() as UnifyRequest['possessionType'],
+    phoneNumber: start.phoneNumber,
+    clientRequestId,
+    ...(start.finalTargetUrl ? { finalTargetUrl: start.finalTargetUrl } : {}),
+    ...(start.smsMessage ? { smsMessage: start.smsMessage } : {}),
+    ...(start.allowOtpRetry ? { allowOTPRetry: true } : {}),
+    ...(start.rebind ? { rebind: true } : {}),
+    ...(start.checkReputation ? { checkReputation: true } : {}),
+    ...(deviceId ? { deviceId } : {}),
+    ...(start.clientCustomerId ? { clientCustomerId: start.clientCustomerId } : {}),
+    ...(start.clientHumanId ? { clientHumanId: start.clientHumanId } : {}),
+  };
+}

@@ -1,0 +1,31 @@
+import SchemaBuilder from '@pothos/core';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import type { FlowService } from '../flows/service.js';
+import type { Caller } from '../security/caller.js';
+
+export interface GraphQLContext {
+  caller: Caller;
+  flows: FlowService;
+}
+
+export const builder = new SchemaBuilder<{
+  Context: GraphQLContext;
+  AuthScopes: { trusted: boolean };
+  DefaultFieldNullability: false;
+  Scalars: { DateTime: { Input: Date; Output: number } };
+}>({
+  // Errors before scope-auth, so an authorization failure on a field with typed errors becomes
+  // its typed NotAuthorizedError instead of a top-level error.
+  plugins: [ErrorsPlugin, ScopeAuthPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authScopes: (context) => ({ trusted: context.caller.kind === 'trusted' }),
+    authorizeOnSubscribe: true,
+  },
+  errors: { directResult: true },
+});
+
+builder.queryType({});
+builder.mutationType({});
+builder.subscriptionType({});

@@ -1,0 +1,43 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Who is calling. Public callers hold only flow ids (capabilities); trusted backends present an
+ * API key and may bind phones and see correlation ids and full numbers.
+ */
+export type Caller =
+  | { kind: 'trusted'; keyId: string; address: string }
+  | { kind: 'public'; address: string };
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+export class ApiKeys {
+  private readonly digests: Buffer[];
+  constructor(keys: readonly string[]) {
+    // Comparing fixed-length digests keeps the comparison constant-time whatever the key lengths.
+    this.digests = keys.map(digest);
+  }
+
+  /** The matching key's id (a short hash, safe to log), or undefined. */
+  identify(presented: string): string | undefined {
+    const candidate = digest(presented);
+    let match: Buffer | undefined;
+    for (const known of this.digests) {
+      if (timingSafeEqual(candidate, known)) match = known;
+    }
+    return match?.toString('base64url').slice(0, 8);
+  }
+}
+
+/** `Bearer <key>` (HTTP header or graphql-ws connectionParams.authorization) -> the caller. */
+export function identifyCaller(authorization: string | undefined | null, address: string, keys: ApiKeys): Caller | undefined {
+  if (!authorization) return { kind: 'public', address };
+  const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
+  const keyId = match ? keys.identify(match[1]!) : undefined;
+  // A wrong key is refused outright rather than downgraded to public: a misconfigured backend
+  // should hear about it at once.
+  return keyId ? { kind: 'trusted', keyId, address } : undefined;
+}
+
+/** The identity idempotency is scoped to: the same API key, or for public callers the same address. */
+export const ownerOf = (caller: Caller): string =>
+  createHash('sha256').update(caller.kind === 'trusted' ? `key:${caller.keyId}` : `addr:${caller.address}`).digest('base64url');

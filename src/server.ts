@@ -1,0 +1,146 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { createLogger } from './logger.js';
+import { createStore } from './store/keyv.js';
+import { FlowRepository } from './store/flow-repository.js';
+import { processLocks, redisLocks } from './store/locks.js';
+import { createFlowEvents } from './events/flow-events.js';
+import { FlowService } from './flows/service.js';
+import { createProveClient, type ProveClient } from './prove/index.js';
+import { createProveEmulator, type EmulatorOptions, type ProveEmulator } from './emulator/index.js';
+import { ApiKeys, identifyCaller } from './security/caller.js';
+import { createGatewayYoga } from './yoga.js';
+import { attachGraphqlWs } from './ws.js';
+
+/**
+ * createGateway(config): yoga on node:http, graphql-ws on the same port, the store, pub/sub and the
+ * Prove client wired together; with no Prove credentials, the emulator mounted at /prove-emulator.
+ */
+
+export const EMULATOR_PREFIX = '/prove-emulator';
+
+export interface GatewayOptions {
+  logger?: Logger;
+  /** Options for the embedded emulator (shortened windows in tests). */
+  emulator?: EmulatorOptions;
+  /** Adapter tuning (short timeouts in tests). */
+  prove?: { timeoutMs?: number; statusDeadlineMs?: number };
+  now?: () => number;
+}
+
+export interface Gateway {
+  /** Origin, e.g. http://127.0.0.1:4000 */
+  url: string;
+  graphqlUrl: string;
+  emulatorUrl: string | undefined;
+  close(): Promise<void>;
+}
+
+const json = (res: ServerResponse, status: number, body: unknown) => {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(body));
+};
+
+export async function createGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const store = createStore(config.redisUrl);
+  const redis = config.redisUrl
+    ? { pub: new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 }), sub: new Redis(config.redisUrl) }
+    : undefined;
+  const events = createFlowEvents(
+    redis ? createRedisEventTarget({ publishClient: redis.pub, subscribeClient: redis.sub }) : undefined,
+  );
+  const apiKeys = new ApiKeys(config.apiKeys);
+  const emulator: ProveEmulator | undefined =
+    config.prove.mode === 'emulator' ? createProveEmulator(options.emulator) : undefined;
+
+  // The Prove client needs the gateway's own port when it talks to the embedded emulator, so the
+  // service is built after listen(); requests that arrive in between wait for it.
+  let resolveFlows!: (service: FlowService) => void;
+  const flowsReady = new Promise<FlowService>((resolve) => (resolveFlows = resolve));
+
+  const yoga = createGatewayYoga({
+    flows: () => flowsReady,
+    apiKeys,
+    production: config.production,
+    trustProxyHops: config.trustProxyHops,
+    logger,
+    corsOrigins: config.corsOrigins,
+  });
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url ?? '/';
+    if (emulator && (url === EMULATOR_PREFIX || url.startsWith(`${EMULATOR_PREFIX}/`))) {
+      req.url = url.slice(EMULATOR_PREFIX.length) || '/';
+      return emulator.handle(req, res);
+    }
+    if (url === '/health') return json(res, 200, { status: 'ok' });
+    if (url === '/ready') {
+      return void store
+        .ping()
+        .then(() => json(res, 200, { status: 'ready' }))
+        .catch((error: Error) => json(res, 503, { status: 'not ready', store: error.message }));
+    }
+    void yoga.handle(req, res, { req });
+  });
+  const ws = attachGraphqlWs(server, yoga, {
+    admit: (params) => {
+      const authorization = params?.authorization ?? params?.Authorization;
+      return identifyCaller(typeof authorization === 'string' ? authorization : undefined, '', apiKeys) !== undefined;
+    },
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  const url = `http://${host}:${port}`;
+
+  const prove: ProveClient = createProveClient({
+    serverURL: config.prove.mode === 'emulator' ? `${url}${EMULATOR_PREFIX}` : config.prove.serverURL,
+    clientId: config.prove.clientId,
+    clientSecret: config.prove.clientSecret,
+    ...options.prove,
+    logger,
+  });
+  resolveFlows(
+    new FlowService({
+      prove,
+      repo: new FlowRepository(store.keyv, options.now),
+      events,
+      locks: redis ? redisLocks(redis.pub) : processLocks,
+      phonePolicy: {
+        sandbox: config.prove.mode === 'emulator' || config.prove.sandbox,
+        allowedCountries: config.allowedCountries,
+      },
+      flowTtlMs: config.flowTtlMs,
+      logger,
+      ...(options.now ? { now: options.now } : {}),
+    }),
+  );
+
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    graphqlUrl: `${url}${yoga.graphqlEndpoint}`,
+    emulatorUrl: emulator ? `${url}${EMULATOR_PREFIX}` : undefined,
+    close: () =>
+      (closed ??= (async () => {
+        await ws.close();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        await emulator?.close();
+        await store.close();
+        redis?.pub.disconnect();
+        redis?.sub.disconnect();
+      })()),
+  };
+}

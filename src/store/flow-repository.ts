@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+import type { Keyv } from 'keyv';
+import type { Flow } from '../flows/flow.js';
+
+/**
+ * Flows in the store. Keys are hashes: a flow id is a capability, so a store dump (or a Redis
+ * MONITOR) must not hand out working ids. Values are the flow records themselves.
+ */
+
+/** How long a finished flow stays readable through `flow(id)` after it expired. */
+const RETENTION_MS = 60 * 60_000;
+
+export const flowKey = (id: string): string => createHash('sha256').update(id).digest('base64url');
+
+export interface RequestClaim {
+  /** Who started it: the API key's id or the client address, hashed. */
+  owner: string;
+  /** fingerprintStart of the input. */
+  input: string;
+  flowId: string;
+}
+
+const hashed = (prefix: string, value: string) => `${prefix}:${createHash('sha256').update(value).digest('base64url')}`;
+
+export class FlowRepository {
+  constructor(private readonly keyv: Keyv, private readonly now: () => number = Date.now) {}
+
+  async get(id: string): Promise<Flow | undefined> {
+    return (await this.keyv.get<Flow>(`flow:${flowKey(id)}`)) ?? undefined;
+  }
+
+  async save(flow: Flow): Promise<void> {
+    const ttl = Math.max(flow.expiresAt - this.now(), 0) + RETENTION_MS;
+    const ok = await this.keyv.set(`flow:${flowKey(flow.id)}`, flow, ttl);
+    if (ok === false) throw new Error('store refused the write');
+  }
+
+  async findRequest(clientRequestId: string): Promise<RequestClaim | undefined> {
+    return (await this.keyv.get<RequestClaim>(hashed('request', clientRequestId))) ?? undefined;
+  }
+
+  async saveRequest(clientRequestId: string, claim: RequestClaim, ttlMs: number): Promise<void> {
+    await this.keyv.set(hashed('request', clientRequestId), claim, ttlMs);
+  }
+
+  /** Prove Key registration recovery: the device of a customer's last successful flow. */
+  async lastDevice(clientCustomerId: string): Promise<string | undefined> {
+    return (await this.keyv.get<string>(hashed('device', clientCustomerId))) ?? undefined;
+  }
+
+  async rememberDevice(clientCustomerId: string, deviceId: string): Promise<void> {
+    // Prove deactivates keys after 12 months without use.
+    await this.keyv.set(hashed('device', clientCustomerId), deviceId, 365 * 24 * 3_600_000);
+  }
+}

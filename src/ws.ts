@@ -1,0 +1,61 @@
+import type { Server } from 'node:http';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
+import type { GatewayYoga } from './yoga.js';
+
+/**
+ * graphql-ws (graphql-transport-ws) on the HTTP server's own port and path. Every operation goes
+ * through yoga's envelop, so the plugins that guard HTTP (auth, limits, masking) guard this too.
+ */
+export interface GraphqlWsOptions {
+  keepAliveMs?: number;
+  /** False refuses the connection (close code 4403) before any operation runs. */
+  admit: (connectionParams: Readonly<Record<string, unknown>> | undefined) => boolean;
+}
+
+export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: GraphqlWsOptions) {
+  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: 64 * 1024 });
+  type Envelope = ReturnType<GatewayYoga['getEnveloped']>;
+  const disposable = useServer(
+    {
+      onConnect: (ctx) => options.admit(ctx.connectionParams),
+      execute: (args) => (args.rootValue as Envelope).execute(args),
+      subscribe: (args) => (args.rootValue as Envelope).subscribe(args),
+      onSubscribe: async (ctx, _id, payload) => {
+        const envelope = yoga.getEnveloped({
+          req: ctx.extra.request,
+          connectionParams: ctx.connectionParams,
+          params: payload,
+          request: undefined,
+        } as never);
+        let document;
+        try {
+          document = envelope.parse(payload.query);
+        } catch (error) {
+          return [error instanceof GraphQLError ? error : new GraphQLError('Syntax error')];
+        }
+        const errors = envelope.validate(envelope.schema, document);
+        if (errors.length) return errors;
+        const args: ExecutionArgs = {
+          schema: envelope.schema,
+          operationName: payload.operationName ?? null,
+          document,
+          variableValues: payload.variables ?? null,
+          contextValue: await envelope.contextFactory(),
+          rootValue: envelope,
+        };
+        return args;
+      },
+    },
+    wss,
+    options.keepAliveMs ?? 12_000,
+  );
+  return {
+    wss,
+    async close(code = 1001, reason = 'Server shutting down') {
+      for (const client of wss.clients) client.close(code, reason);
+      await disposable.dispose();
+    },
+  };
+}

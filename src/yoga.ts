@@ -1,0 +1,58 @@
+import type { IncomingMessage } from 'node:http';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { GraphQLError } from 'graphql';
+import type { Logger } from 'pino';
+import { schema, type GraphQLContext } from './schema/index.js';
+import type { FlowService } from './flows/service.js';
+import { ApiKeys, identifyCaller } from './security/caller.js';
+import { clientAddress } from './security/address.js';
+
+/** What each transport hands the context factory: the node request, and on WebSocket the connection params. */
+export interface ServerContext {
+  req: IncomingMessage;
+  connectionParams?: Readonly<Record<string, unknown>> | undefined;
+}
+
+export interface YogaDeps {
+  flows: () => Promise<FlowService>;
+  apiKeys: ApiKeys;
+  production: boolean;
+  trustProxyHops: number;
+  logger: Logger;
+  corsOrigins: string[];
+}
+
+export type GatewayYoga = YogaServerInstance<ServerContext, GraphQLContext>;
+
+const authorizationOf = (context: ServerContext): string | undefined => {
+  const fromParams = context.connectionParams?.authorization ?? context.connectionParams?.Authorization;
+  if (typeof fromParams === 'string') return fromParams;
+  return context.req.headers.authorization;
+};
+
+export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
+  return createYoga<ServerContext, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    graphiql: deps.production ? false : { title: 'unify-gateway', subscriptionsProtocol: 'WS' },
+    cors: deps.corsOrigins.length ? { origin: deps.corsOrigins, credentials: false } : undefined,
+    // Unexpected errors reach clients as "Unexpected error." only; their detail goes to the log.
+    maskedErrors: {
+      maskError: (error, message) => {
+        const original = error instanceof GraphQLError ? error.originalError : error;
+        if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) return error;
+        deps.logger.error({ err: { message: (original as Error | undefined)?.message, name: (original as Error | undefined)?.name } }, 'unexpected error');
+        return new GraphQLError(message);
+      },
+    },
+    logging: false,
+    context: async (initial) => {
+      const caller = identifyCaller(authorizationOf(initial), clientAddress(initial.req, deps.trustProxyHops), deps.apiKeys);
+      if (!caller) {
+        throw new GraphQLError('The API key is not valid', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+      }
+      return { caller, flows: await deps.flows() };
+    },
+  });
+}
