@@ -13,6 +13,7 @@ import { FlowService } from './flows/service.js';
 import { createProveClient, type ProveClient } from './prove/index.js';
 import { createProveEmulator, type EmulatorOptions, type ProveEmulator } from './emulator/index.js';
 import { ApiKeys, identifyCaller } from './security/caller.js';
+import { memoryBudget, redisBudget, withBudget } from './security/upstream-budget.js';
 import { createGatewayYoga } from './yoga.js';
 import { attachGraphqlWs } from './ws.js';
 
@@ -102,13 +103,17 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
   const url = `http://${host}:${port}`;
 
-  const prove: ProveClient = createProveClient({
+  const adapter: ProveClient = createProveClient({
     serverURL: config.prove.mode === 'emulator' ? `${url}${EMULATOR_PREFIX}` : config.prove.serverURL,
     clientId: config.prove.clientId,
     clientSecret: config.prove.clientSecret,
     ...options.prove,
     logger,
   });
+  const prove = withBudget(
+    adapter,
+    redis ? redisBudget(redis.pub, config.proveRateLimit) : memoryBudget(config.proveRateLimit),
+  );
   resolveFlows(
     new FlowService({
       prove,
