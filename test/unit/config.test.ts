@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseLimit } from '../../src/config.js';
+
+const problemsOf = (env: Record<string, string>) => {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+};
+
+describe('configuration', () => {
+  it('defaults to the embedded emulator in development', () => {
+    const config = loadConfig({});
+    expect(config.prove.mode).toBe('emulator');
+    expect(config.port).toBe(4000);
+    expect(config.startLimitPerNumber).toEqual({ count: 3, windowMs: 600_000 });
+    expect(config.startLimitPerAddress).toEqual({ count: 20, windowMs: 60_000 });
+    expect(config.proveRateLimit).toBe(25);
+  });
+
+  it('production without credentials refuses to start', () => {
+    expect(problemsOf({ NODE_ENV: 'production' })[0]).toMatch(/^PROVE_CLIENT_ID: production mode needs Prove credentials/);
+  });
+
+  it('credentials need an explicit server (never the SDK\'s silent sandbox default)', () => {
+    expect(problemsOf({ PROVE_CLIENT_ID: 'a', PROVE_CLIENT_SECRET: 'b' })[0]).toMatch(/^PROVE_ENV:/);
+    const config = loadConfig({ PROVE_CLIENT_ID: 'a', PROVE_CLIENT_SECRET: 'b', PROVE_ENV: 'prod-eu' });
+    expect(config.prove).toMatchObject({ mode: 'remote', serverURL: 'https://platform.eu.proveapis.com', sandbox: false });
+  });
+
+  it('names every bad variable, one line each', () => {
+    const problems = problemsOf({
+      PORT: 'eighty', PROVE_ENV: 'moon', START_LIMIT_PER_NUMBER: '3 per minute', REDIS_URL: 'localhost',
+      ALLOWED_COUNTRIES: 'USA', GATEWAY_API_KEYS: 'short', PROVE_CLIENTID: 'typo', FLOW_TTL: 'soon', CORS_ORIGINS: 'example.com',
+    });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'ALLOWED_COUNTRIES', 'CORS_ORIGINS', 'FLOW_TTL', 'GATEWAY_API_KEYS', 'PORT', 'PROVE_CLIENTID', 'PROVE_ENV',
+      'REDIS_URL', 'START_LIMIT_PER_NUMBER',
+    ]);
+  });
+
+  it('parses limits like 3/10m', () => {
+    expect(parseLimit('3/10m')).toEqual({ count: 3, windowMs: 600_000 });
+    expect(parseLimit('20/1m')).toEqual({ count: 20, windowMs: 60_000 });
+    expect(parseLimit('0/1m')).toBeUndefined();
+    expect(parseLimit('3')).toBeUndefined();
+  });
+});

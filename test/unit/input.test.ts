@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { validateStart, fingerprintStart, toUnifyRequest } from '../../src/flows/start-input.js';
+import { normalisePhoneNumber, maskPhoneNumber } from '../../src/security/phone.js';
+import { InvalidInputError } from '../../src/flows/errors.js';
+
+const sandbox = { sandbox: true, allowedCountries: [] };
+const production = { sandbox: false, allowedCountries: [] };
+
+const fieldOf = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof InvalidInputError) return error.field;
+    throw error;
+  }
+  return undefined;
+};
+
+describe('phone numbers', () => {
+  it.each([
+    ['2001004014', '+12001004014'], ['(200) 100-4014', '+12001004014'], ['+1 200 100 4014', '+12001004014'],
+    ['+2001004029', '+2001004029'],
+  ])('sandbox: %s -> %s', (input, e164) => expect(normalisePhoneNumber(input, sandbox)).toBe(e164));
+
+  it('sandbox numbers are not valid numbers outside a sandbox', () => {
+    expect(fieldOf(() => normalisePhoneNumber('2001004014', production))).toBe('phoneNumber');
+  });
+
+  it.each(['', 'abc', '12', '+1 415 555 2671; DROP', '٢٠٠١٠٠٤٠١٤', '200\n1004014', '9'.repeat(40)])('refuses %j', (input) => {
+    expect(fieldOf(() => normalisePhoneNumber(input, sandbox))).toBe('phoneNumber');
+  });
+
+  it('refuses premium-rate and toll-free numbers (SMS pumping)', () => {
+    expect(fieldOf(() => normalisePhoneNumber('+1 900 555 1234', production))).toBe('phoneNumber');
+    expect(fieldOf(() => normalisePhoneNumber('+44 909 879 0000', production))).toBe('phoneNumber');
+    expect(fieldOf(() => normalisePhoneNumber('+1 800 555 1234', production))).toBe('phoneNumber');
+  });
+
+  it('honours the country allow-list', () => {
+    expect(normalisePhoneNumber('+1 650 253 0000', { sandbox: false, allowedCountries: ['US'] })).toBe('+16502530000');
+    expect(fieldOf(() => normalisePhoneNumber('+44 7911 123456', { sandbox: false, allowedCountries: ['US'] }))).toBe('phoneNumber');
+  });
+
+  it('masks to the last four digits', () => expect(maskPhoneNumber('+12001004014')).toBe('***4014'));
+});
+
+describe('startUnify input', () => {
+  const base = { possessionType: 'MOBILE' as const, phoneNumber: '2001004014' };
+
+  it('phoneNumber is required', () => expect(fieldOf(() => validateStart({ possessionType: 'MOBILE' }, sandbox))).toBe('phoneNumber'));
+
+  it.each([
+    [{ possessionType: 'DESKTOP' as const }, 'finalTargetUrl'],
+    [{ possessionType: 'DESKTOP' as const, finalTargetUrl: 'javascript:alert(1)' }, 'finalTargetUrl'],
+    [{ possessionType: 'DESKTOP' as const, finalTargetUrl: `https://a.example/${'a'.repeat(120)}` }, 'finalTargetUrl'],
+    [{ possessionType: 'DESKTOP' as const, finalTargetUrl: 'https://a.example/?x=1&y=2' }, 'finalTargetUrl'],
+    [{ finalTargetUrl: 'https://a.example/' }, 'finalTargetUrl'],
+    [{ smsMessage: 'x'.repeat(161) }, 'smsMessage'],
+    [{ smsMessage: 'Your code is ####\u202e' }, 'smsMessage'],
+    [{ smsMessage: 'Your code is ####\u0000' }, 'smsMessage'],
+    [{ smsMessage: 'no placeholder here' }, 'smsMessage'],
+    [{ smsMessage: '#### and ####' }, 'smsMessage'],
+    [{ deviceId: 'has space' }, 'deviceId'],
+    [{ clientRequestId: 'x'.repeat(129) }, 'clientRequestId'],
+    [{ clientCustomerId: '' }, 'clientCustomerId'],
+  ])('%j is refused naming %s', (extra, field) => {
+    expect(fieldOf(() => validateStart({ ...base, ...extra }, sandbox))).toBe(field);
+  });
+
+  it('accepts a full valid input and maps it to Prove field names', () => {
+    const valid = validateStart({
+      possessionType: 'DESKTOP', phoneNumber: '2001004014', finalTargetUrl: 'https://example.com/done?x=1',
+      smsMessage: 'Tap the link: ####', allowOtpRetry: true, rebind: true, checkReputation: true, deviceId: 'dev-1',
+      clientCustomerId: 'cust-1', clientHumanId: 'human-1', clientRequestId: 'req-1',
+    }, sandbox);
+    expect(toUnifyRequest(valid, 'req-1', valid.deviceId)).toEqual({
+      possessionType: 'desktop', phoneNumber: '+12001004014', finalTargetUrl: 'https://example.com/done?x=1',
+      smsMessage: 'Tap the link: ####', allowOTPRetry: true, rebind: true, checkReputation: true, deviceId: 'dev-1',
+      clientCustomerId: 'cust-1', clientHumanId: 'human-1', clientRequestId: 'req-1',
+    });
+  });
+
+  it('the same start typed differently has the same fingerprint; a different one does not', () => {
+    const a = fingerprintStart(validateStart({ ...base, phoneNumber: '(200) 100-4014' }, sandbox));
+    expect(fingerprintStart(validateStart(base, sandbox))).toBe(a);
+    expect(fingerprintStart(validateStart({ ...base, rebind: true }, sandbox))).not.toBe(a);
+  });
+});
