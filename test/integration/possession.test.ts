@@ -162,3 +162,19 @@ describe('sandbox behaviours', () => {
     expect(await stored(gw, 'AAAAAAAAAAAAAAAAAAAAAAAA')).toBeNull();
   });
 });
+
+describe('callers', () => {
+  it('a wrong API key is refused with 401 and a message, not downgraded to public', async () => {
+    const { status: code, body } = await gw.raw({ query: '{ __typename }' }, { authorization: 'Bearer not-a-key' });
+    expect(code).toBe(401);
+    expect(body.errors?.[0]?.message).toMatch(/API key/);
+  });
+
+  it('a trusted caller sees the full number and correlationId; a public one sees neither', async () => {
+    const { flow } = await started(gw, { possessionType: 'MOBILE', phoneNumber: '2001004014' });
+    const mine = await stored(gw, flow.id, trusted);
+    expect(mine?.phoneNumber).toBe('+12001004014');
+    expect(mine?.correlationId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(flow.correlationId).toBeNull();
+  });
+});
