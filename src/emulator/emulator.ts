@@ -73,13 +73,12 @@ export function createProveEmulator(options: EmulatorOptions = {}): ProveEmulato
     };
 
   /** OAuth then the per-client rate limit, shared by the three /v3 endpoints. */
-  const authorize = (req: IncomingMessage): string => {
+  const authorize = (req: IncomingMessage): void => {
     const clientId = oauth.authenticate(req.headers.authorization);
     if (!limiter.allow(clientId)) {
       stats.rateLimited();
       throw new ApiError(429, Codes.internal, 'rate limit exceeded', { 'retry-after': '1' });
     }
-    return clientId;
   };
 
   /** Simulation/test routes: plain JSON in and out, not counted. */
@@ -105,20 +104,20 @@ export function createProveEmulator(options: EmulatorOptions = {}): ProveEmulato
     },
     '/v3/unify': {
       POST: proveEndpoint('/v3/unify', async (req) => {
-        const clientId = authorize(req);
-        return sessions.start(clientId, parseBody(unifyBody, await readJson(req)));
+        authorize(req);
+        return sessions.start(parseBody(unifyBody, await readJson(req)));
       }),
     },
     '/v3/unify-status': {
       POST: proveEndpoint('/v3/unify-status', async (req) => {
-        const clientId = authorize(req);
-        return sessions.status(clientId, parseBody(statusBody, await readJson(req)));
+        authorize(req);
+        return sessions.status(parseBody(statusBody, await readJson(req)));
       }),
     },
     '/v3/unify-bind': {
       POST: proveEndpoint('/v3/unify-bind', async (req) => {
-        const clientId = authorize(req);
-        return sessions.bind(clientId, parseBody(bindBody, await readJson(req)));
+        authorize(req);
+        return sessions.bind(parseBody(bindBody, await readJson(req)));
       }),
     },
     '/sim/authenticate': {

@@ -39,16 +39,14 @@ export interface DeviceResult {
   deviceId?: string;
 }
 
-/** What the device side has done so far. `ended` = a premature status call closed the flow. */
+/** What the device side has done so far. */
 type DeviceState =
   | { state: 'pending'; wrongOtps: number }
   | { state: 'finished'; deviceId?: string }
-  | { state: 'failed'; reason: ReasonCode }
-  | { state: 'ended' };
+  | { state: 'failed'; reason: ReasonCode };
 
 interface Session {
   correlationId: string;
-  clientId: string;
   possessionType: UnifyBody['possessionType'];
   /** As the caller spelled it: Prove echoes the number as given. */
   phoneNumber: string;
@@ -85,7 +83,7 @@ export class Sessions {
     private readonly signer: AuthTokenSigner,
   ) {}
 
-  start(clientId: string, body: UnifyBody): { success: 'pending'; correlationId: string; authToken: string } {
+  start(body: UnifyBody): { success: 'pending'; correlationId: string; authToken: string } {
     const phone = canonicalPhone(body.phoneNumber);
     const user = findSandboxUser(phone);
     if (!user) throw new ApiError(400, Codes.noTestUser, 'no test user found');
@@ -94,7 +92,6 @@ export class Sessions {
     const correlationId = randomUUID();
     this.sessions.set(correlationId, {
       correlationId,
-      clientId,
       possessionType: body.possessionType,
       phoneNumber: body.phoneNumber,
       phone,
@@ -111,15 +108,15 @@ export class Sessions {
     return { success: 'pending', correlationId, authToken };
   }
 
-  status(clientId: string, body: StatusBody): Outcome {
-    const s = this.lookup(clientId, body.correlationId);
+  status(body: StatusBody): Outcome {
+    const s = this.lookup(body.correlationId);
     if (isFinal(s.answer)) return s.answer!;
     s.answer = this.evaluate(s);
     return s.answer;
   }
 
-  bind(clientId: string, body: BindBody): Outcome {
-    const s = this.lookup(clientId, body.correlationId);
+  bind(body: BindBody): Outcome {
+    const s = this.lookup(body.correlationId);
     const phone = canonicalPhone(body.phoneNumber);
     const device = s.device;
     if (s.possessionType !== 'none' || s.answer?.success !== 'possession_required' || device.state !== 'finished' || !device.deviceId) {
@@ -221,9 +218,8 @@ export class Sessions {
     }
     switch (device.state) {
       case 'pending':
-      case 'ended':
-        // Prove's sandbox: asking before the client finished ends the flow.
-        s.device = { state: 'ended' };
+        // Prove's sandbox: asking before the client finished ends the flow. The final answer is
+        // what closes it: authenticate() refuses any session that has one.
         return this.outcome(s, 'false', 9100);
       case 'failed':
         return this.outcome(s, 'false', device.reason);
@@ -251,11 +247,11 @@ export class Sessions {
     };
   }
 
-  /** Finds the caller's own live session. Another client's id is as unknown as a made-up one. */
-  private lookup(clientId: string, correlationId: string): Session {
+  /** Finds a live session. The emulator has one OAuth client, so every session is the caller's. */
+  private lookup(correlationId: string): Session {
     if (!CORRELATION_ID.test(correlationId)) throw badCorrelationId();
     const s = this.sessions.get(correlationId);
-    if (!s || s.clientId !== clientId) throw badCorrelationId();
+    if (!s) throw badCorrelationId();
     if (this.expired(s)) throw badCorrelationId('correlation id expired');
     return s;
   }

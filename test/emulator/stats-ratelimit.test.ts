@@ -109,6 +109,26 @@ describe('rate limit', () => {
     expect(token).toBeTruthy();
   });
 
+  it('slides over one second (checked with the injected clock)', async () => {
+    let clock = 1_000_000;
+    const c = await startEmulator({ rateLimitPerSecond: 3, now: () => clock });
+    try {
+      const token = await c.token();
+      const call = async () => (await c.api('/v3/unify', unify, token)).status;
+      expect([await call(), await call()]).toEqual([200, 200]); // t = 0
+      clock += 600;
+      expect([await call(), await call()]).toEqual([200, 429]); // t = 600: 3 in the last second
+      clock += 399;
+      expect(await call()).toBe(429); // t = 999: the calls at 0 still count
+      clock += 1;
+      expect([await call(), await call(), await call()]).toEqual([200, 200, 429]); // t = 1000: those at 0 left
+      clock += 600;
+      expect(await call()).toBe(200); // t = 1600: the one at 600 left
+    } finally {
+      await c.close();
+    }
+  });
+
   it('0 disables it', async () => {
     const free = await startEmulator({ rateLimitPerSecond: 0 });
     try {
