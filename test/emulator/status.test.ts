@@ -104,7 +104,7 @@ describe('/sim/authenticate refusals', () => {
     const [header, payload, signature] = f.authToken.split('.') as [string, string, string];
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
     const other = await h.start({ possessionType: 'mobile', phoneNumber: '2001004015' });
-    claims.correlationId = other.correlationId;
+    claims.sub = JSON.parse(Buffer.from(other.authToken.split('.')[1]!, 'base64url').toString()).sub;
     const forged = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
     const r = await h.device(forged, { otp: '1234' });
     expect(r.status).toBe(400);

@@ -24,7 +24,9 @@ describe('POST /v3/unify', () => {
     for (const p of parts) expect(p).toMatch(/^[A-Za-z0-9_-]+$/);
     expect(decodeJwtPart(parts[0]!)).toMatchObject({ alg: 'HS256', typ: 'JWT' });
     const claims = decodeJwtPart(parts[1]!);
-    expect(claims.correlationId).toBe(r.body.correlationId);
+    // The token goes to the browser: it must not reveal the correlation id the gateway keeps server-side.
+    expect(JSON.stringify(claims)).not.toContain(r.body.correlationId);
+    expect(claims.sub).toEqual(expect.any(String));
     // About 15 minutes, per Prove.
     expect(claims.exp - before).toBeGreaterThanOrEqual(15 * 60 - 2);
     expect(claims.exp - before).toBeLessThanOrEqual(15 * 60 + 2);
