@@ -4,7 +4,15 @@
  * into ProveError, parses 2xx bodies with our schemas, and retries only unify-status.
  */
 import type { z } from 'zod';
-import { createRedactor, errorFromStatus, invalidRequest, unreadableBody, type RawResponse, type Redactor } from './errors.js';
+import {
+  createRedactor,
+  errorFromStatus,
+  invalidRequest,
+  timeoutError,
+  unreadableBody,
+  type RawResponse,
+  type Redactor,
+} from './errors.js';
 import type { ProveLogger } from './logger.js';
 import { DEFAULT_RETRY, retryWithinDeadline, type RetryPolicy } from './retry.js';
 import {
@@ -63,18 +71,32 @@ export function createProveClient(options: ProveClientOptions): ProveClient {
   });
 
   /**
+   * The shared token, waited for no longer than this attempt may take: the shared fetch has its
+   * own timeout, but a caller near its deadline must not wait that long.
+   */
+  async function tokenWithin(attemptMs: number, signal?: AbortSignal): Promise<string> {
+    const limit = AbortSignal.timeout(attemptMs);
+    try {
+      return await tokens.get(signal ? AbortSignal.any([limit, signal]) : limit);
+    } catch (err) {
+      if (limit.aborted && !signal?.aborted && !(err instanceof ProveError)) throw timeoutError('/token', attemptMs, err);
+      throw err;
+    }
+  }
+
+  /**
    * One authorised exchange. A 401 means Prove refused the request without acting on it, so
    * even a unify may go once more with a fresh token; a second 401 is a configuration problem.
    */
   async function authorised(endpoint: ApiEndpoint, body: string, attemptMs: number, signal?: AbortSignal): Promise<RawResponse> {
     const send = { timeoutMs: attemptMs, signal };
-    const token = await tokens.get(signal);
+    const token = await tokenWithin(attemptMs, signal);
     const first = await transport.post(endpoint, body, token, send);
     if (first.status !== 401) return first;
 
     logger?.info({ endpoint }, 'prove refused the access token; refreshing it once');
     tokens.invalidate(token);
-    const fresh = await tokens.get(signal);
+    const fresh = await tokenWithin(attemptMs, signal);
     const second = await transport.post(endpoint, body, fresh, send);
     if (second.status !== 401) return second;
     tokens.invalidate(fresh);

@@ -88,6 +88,17 @@ describe('token', () => {
     expect((await emu.stats()).calls['/token']).toBe(2);
   });
 
+  it('a hanging token endpoint is bounded by the unify-status deadline', async () => {
+    // The shared token fetch may take 2 s; this caller has only 600 ms in all.
+    const emu = await startEmulator({}, { timeoutMs: 2000, statusDeadlineMs: 600, retry: { initialMs: 10, maxMs: 20, maxAttempts: 10 } });
+    await emu.fault({ endpoint: '/token', count: 10, hang: true });
+    const started = Date.now();
+    const err = await emu.client.unifyStatus({ correlationId: '00000000-0000-4000-8000-000000000000' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'timeout', endpoint: '/token' });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect((await emu.stats()).calls['/v3/unify-status']).toBe(0);
+  });
+
   it('a token that expires is replaced before it is refused', async () => {
     const emu = await startEmulator({ tokenTtlSeconds: 1 });
     const started = await emu.client.unify({ possessionType: 'mobile', phoneNumber: '2001004018' });
