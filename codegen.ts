@@ -1,14 +1,25 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
-// Typed documents for the tests (and any TypeScript client): edit test/documents/*.graphql, run `npm run codegen`.
+// Typed documents, one set per consumer: edit the .graphql files, run `npm run codegen`.
+// - test/documents -> test/generated: the tests (and any TypeScript client), as document ASTs.
+// - src/ui/page -> src/ui/page/generated: the status page, as typed strings (no graphql runtime in the browser bundle).
+// emitLegacyCommonJSImports: false writes the .js suffix NodeNext resolution wants on relative imports.
+const shared = { useTypeImports: true, enumsAsTypes: true, scalars: { DateTime: 'string' } };
+
 const config: CodegenConfig = {
   schema: 'schema.graphql',
-  documents: ['test/documents/**/*.graphql'],
   generates: {
     'test/generated/': {
+      documents: ['test/documents/**/*.graphql'],
       preset: 'client',
       presetConfig: { fragmentMasking: false },
-      config: { useTypeImports: true, enumsAsTypes: true, scalars: { DateTime: 'string' } },
+      config: { ...shared, emitLegacyCommonJSImports: false },
+    },
+    'src/ui/page/generated/': {
+      documents: ['src/ui/page/**/*.graphql'],
+      preset: 'client',
+      presetConfig: { fragmentMasking: false },
+      config: { ...shared, documentMode: 'string', emitLegacyCommonJSImports: false },
     },
   },
   ignoreNoDocuments: false,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { generate } from '@graphql-codegen/cli';
 import { printedSchema } from '../../src/schema/index.js';
-import codegenConfig from '../../codegen.ts';
+import codegenConfig from '../../codegen.js';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 

@@ -92,8 +92,8 @@ describe('evaluation and outcome errors', () => {
     const reasons = (code: number) => [{ category: 'authentication', result: 'fail', failureReasons: [{ code, description: '', category: 'authentication' }] }];
     const mismatch = outcomeError(flow('FAILED', { evaluation: reasons(9101) }));
     expect(mismatch?.name).toBe('ProveKeyMismatchError');
-    expect((mismatch as { rebindRequired: boolean }).rebindRequired).toBe(true);
-    expect((outcomeError(flow('FAILED', { evaluation: reasons(9101), rebind: true })) as { rebindRequired: boolean }).rebindRequired).toBe(false);
+    expect((mismatch as unknown as { rebindRequired: boolean }).rebindRequired).toBe(true);
+    expect((outcomeError(flow('FAILED', { evaluation: reasons(9101), rebind: true })) as unknown as { rebindRequired: boolean }).rebindRequired).toBe(false);
     expect(outcomeError(flow('FAILED', { evaluation: reasons(9100) }))?.name).toBe('PossessionFailedError');
     expect(outcomeError(flow('EXPIRED'))?.name).toBe('FlowExpiredError');
     expect(outcomeError(flow('VERIFIED'))).toBeUndefined();
