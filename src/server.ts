@@ -14,6 +14,7 @@ import { createProveClient, type ProveClient } from './prove/index.js';
 import { createProveEmulator, type EmulatorOptions, type ProveEmulator } from './emulator/index.js';
 import { ApiKeys, identifyCaller } from './security/caller.js';
 import { memoryBudget, redisBudget, withBudget } from './security/upstream-budget.js';
+import { createStartLimits } from './security/start-limits.js';
 import { createGatewayYoga } from './yoga.js';
 import { attachGraphqlWs } from './ws.js';
 
@@ -126,6 +127,12 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       },
       flowTtlMs: config.flowTtlMs,
       logger,
+      startGuard: createStartLimits({
+        perNumber: config.startLimitPerNumber,
+        perAddress: config.startLimitPerAddress,
+        redis: redis?.pub,
+        logger,
+      }),
       ...(options.now ? { now: options.now } : {}),
     }),
   );
