@@ -34,6 +34,8 @@ export interface Config {
   logLevel: string;
   /** Trust X-Forwarded-For from this many proxies in front of the gateway (0: use the socket address). */
   trustProxyHops: number;
+  /** Serve the status page at / (STATUS_PAGE=on|off; on by default outside production). */
+  statusPage: boolean;
 }
 
 export class ConfigError extends Error {
@@ -71,6 +73,7 @@ const KNOWN = new Set([
   'PORT', 'HOST', 'NODE_ENV', 'PROVE_ENV', 'PROVE_BASE_URL', 'PROVE_CLIENT_ID', 'PROVE_CLIENT_SECRET',
   'REDIS_URL', 'GATEWAY_API_KEYS', 'START_LIMIT_PER_NUMBER', 'START_LIMIT_PER_ADDRESS',
   'PROVE_RATE_LIMIT', 'ALLOWED_COUNTRIES', 'CORS_ORIGINS', 'FLOW_TTL', 'LOG_LEVEL', 'TRUST_PROXY_HOPS',
+  'STATUS_PAGE',
 ]);
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -158,6 +161,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bad('LOG_LEVEL', `must be one of fatal, error, warn, info, debug, trace, silent, got "${logLevel}"`);
   }
 
+  const statusPage = env.STATUS_PAGE || (production ? 'off' : 'on');
+  if (statusPage !== 'on' && statusPage !== 'off') bad('STATUS_PAGE', `must be on or off, got "${statusPage}"`);
+
   const config: Config = {
     port: int('PORT', 4000, 0, 65535),
     host: env.HOST || '127.0.0.1',
@@ -173,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     flowTtlMs,
     logLevel,
     trustProxyHops: int('TRUST_PROXY_HOPS', 0, 0, 10),
+    statusPage: statusPage === 'on',
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

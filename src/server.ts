@@ -17,6 +17,7 @@ import { memoryBudget, redisBudget, withBudget } from './security/upstream-budge
 import { createStartLimits } from './security/start-limits.js';
 import { createGatewayYoga } from './yoga.js';
 import { attachGraphqlWs } from './ws.js';
+import { createStatusPage } from './ui/status-page.js';
 
 /**
  * createGateway(config): yoga on node:http, graphql-ws on the same port, the store, pub/sub and the
@@ -73,6 +74,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     logger,
     corsOrigins: config.corsOrigins,
   });
+  const statusPage = config.statusPage
+    ? createStatusPage({ graphqlPath: yoga.graphqlEndpoint, emulatorPath: emulator ? EMULATOR_PREFIX : undefined, logger })
+    : undefined;
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
@@ -81,6 +85,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       return emulator.handle(req, res);
     }
     if (url === '/health') return json(res, 200, { status: 'ok' });
+    if (statusPage?.handle(req, res)) return;
     if (url === '/ready') {
       return void store
         .ping()
