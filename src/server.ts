@@ -5,10 +5,10 @@ import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { createLogger } from './logger.js';
-import { createStore } from './store/keyv.js';
+import { createStore, type Store } from './store/keyv.js';
 import { FlowRepository } from './store/flow-repository.js';
 import { processLocks, redisLocks } from './store/locks.js';
-import { createFlowEvents } from './events/flow-events.js';
+import { createFlowEvents, type FlowEvents } from './events/flow-events.js';
 import { FlowService } from './flows/service.js';
 import { createProveClient, type ProveClient } from './prove/index.js';
 import { createProveEmulator, type EmulatorOptions, type ProveEmulator } from './emulator/index.js';
@@ -33,6 +33,9 @@ export interface GatewayOptions {
   /** Adapter tuning (short timeouts in tests). */
   prove?: { timeoutMs?: number; statusDeadlineMs?: number };
   now?: () => number;
+  /** Bring your own store and pub/sub (benchmarks drive stored changes in-process); built from config otherwise. */
+  store?: Store;
+  events?: FlowEvents;
 }
 
 export interface Gateway {
@@ -50,11 +53,11 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
 
 export async function createGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const store = createStore(config.redisUrl);
+  const store = options.store ?? createStore(config.redisUrl);
   const redis = config.redisUrl
     ? { pub: new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 }), sub: new Redis(config.redisUrl) }
     : undefined;
-  const events = createFlowEvents(
+  const events = options.events ?? createFlowEvents(
     redis ? createRedisEventTarget({ publishClient: redis.pub, subscribeClient: redis.sub }) : undefined,
   );
   const apiKeys = new ApiKeys(config.apiKeys);
