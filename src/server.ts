@@ -15,6 +15,8 @@ import { createProveEmulator, type EmulatorOptions, type ProveEmulator } from '.
 import { ApiKeys, identifyCaller } from './security/caller.js';
 import { memoryBudget, redisBudget, withBudget } from './security/upstream-budget.js';
 import { createStartLimits } from './security/start-limits.js';
+import { readBodyWithin } from './security/body-limit.js';
+import { originPolicy } from './security/origin.js';
 import { createGatewayYoga } from './yoga.js';
 import { attachGraphqlWs } from './ws.js';
 import { createStatusPage } from './ui/status-page.js';
@@ -95,13 +97,18 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
         .then(() => json(res, 200, { status: 'ready' }))
         .catch((error: Error) => json(res, 503, { status: 'not ready', store: error.message }));
     }
-    void yoga.handle(req, res, { req });
+    // Bodies are capped before yoga reads them (413, not a 500 or an unbounded buffer).
+    void readBodyWithin(req, res).then((ok) => {
+      if (ok) void yoga.handle(req, res, { req });
+    });
   });
+  const origins = originPolicy({ corsOrigins: config.corsOrigins, production: config.production });
   const ws = attachGraphqlWs(server, yoga, {
     admit: (params) => {
       const authorization = params?.authorization ?? params?.Authorization;
       return identifyCaller(typeof authorization === 'string' ? authorization : undefined, '', apiKeys) !== undefined;
     },
+    verifyOrigin: (origin, req) => origins.allowed(origin, req.headers.host),
   });
 
   await new Promise<void>((resolve, reject) => {

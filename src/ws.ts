@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
@@ -12,10 +12,21 @@ export interface GraphqlWsOptions {
   keepAliveMs?: number;
   /** False refuses the connection (close code 4403) before any operation runs. */
   admit: (connectionParams: Readonly<Record<string, unknown>> | undefined) => boolean;
+  /** False refuses the upgrade with HTTP 403 before any WebSocket exists (browsers always send Origin). */
+  verifyOrigin?: (origin: string | undefined, req: IncomingMessage) => boolean;
 }
 
 export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: GraphqlWsOptions) {
-  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: 64 * 1024 });
+  const { verifyOrigin } = options;
+  const wss = new WebSocketServer({
+    server,
+    path: yoga.graphqlEndpoint,
+    maxPayload: 64 * 1024,
+    ...(verifyOrigin && {
+      verifyClient: (info: { origin: string; req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) =>
+        verifyOrigin(info.origin || undefined, info.req) ? done(true) : done(false, 403, 'Origin not allowed'),
+    }),
+  });
   type Envelope = ReturnType<GatewayYoga['getEnveloped']>;
   const disposable = useServer(
     {

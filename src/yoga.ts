@@ -6,6 +6,9 @@ import { schema, type GraphQLContext } from './schema/index.js';
 import type { FlowService } from './flows/service.js';
 import { ApiKeys, identifyCaller } from './security/caller.js';
 import { clientAddress } from './security/address.js';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { hardeningPlugins } from './security/graphql-hardening.js';
+import { corsFor, originPolicy, useOriginPolicy } from './security/origin.js';
 
 /** What each transport hands the context factory: the node request, and on WebSocket the connection params. */
 export interface ServerContext {
@@ -30,13 +33,22 @@ const authorizationOf = (context: ServerContext): string | undefined => {
   return context.req.headers.authorization;
 };
 
+/** Headers that mark a GET or simple-content-type request as sent by script, not by a form or an <img>. */
+export const CSRF_HEADERS = ['x-graphql-yoga-csrf', 'graphql-require-preflight', 'apollo-require-preflight'];
+
 export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
+  const origins = originPolicy({ corsOrigins: deps.corsOrigins, production: deps.production });
   return createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: deps.production ? false : { title: 'unify-gateway', subscriptionsProtocol: 'WS' },
-    cors: deps.corsOrigins.length ? { origin: deps.corsOrigins, credentials: false } : undefined,
+    cors: corsFor(origins),
+    batching: false,
+    // Parse and validate hooks (limits, introspection, suggestions) run for graphql-ws too: ws.ts
+    // goes through getEnveloped. The request-level ones (origin, CSRF) have their WebSocket
+    // counterpart in the upgrade's Origin check (server.ts).
+    plugins: [useOriginPolicy(origins), useCSRFPrevention({ requestHeaders: CSRF_HEADERS }), ...hardeningPlugins(deps)],
     // Unexpected errors reach clients as "Unexpected error." only; their detail goes to the log.
     maskedErrors: {
       maskError: (error, message) => {
