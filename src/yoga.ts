@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { graphiqlOptions, renderGraphiQL } from './ui/graphiql.js';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { schema, type GraphQLContext } from './schema/index.js';
@@ -42,7 +43,9 @@ export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: deps.production ? false : { title: 'unify-gateway', subscriptionsProtocol: 'WS' },
+    // Development only: served from the installed bundle (no CDN), subscriptions over graphql-ws, a whole flow preloaded.
+    graphiql: deps.production ? false : graphiqlOptions(),
+    renderGraphiQL,
     cors: corsFor(origins),
     batching: false,
     // Parse and validate hooks (limits, introspection, suggestions) run for graphql-ws too: ws.ts
