@@ -19,6 +19,7 @@ import { readBodyWithin } from './security/body-limit.js';
 import { originPolicy } from './security/origin.js';
 import { createGatewayYoga } from './yoga.js';
 import { attachGraphqlWs } from './ws.js';
+import { createMetrics } from './observability/metrics.js';
 import { createStatusPage } from './ui/status-page.js';
 
 /**
@@ -71,6 +72,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   let resolveFlows!: (service: FlowService) => void;
   const flowsReady = new Promise<FlowService>((resolve) => (resolveFlows = resolve));
 
+  // Per gateway: several gateways in one process (tests) must not share counters.
+  const metrics = createMetrics();
   const yoga = createGatewayYoga({
     flows: () => flowsReady,
     apiKeys,
@@ -78,6 +81,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     trustProxyHops: config.trustProxyHops,
     logger,
     corsOrigins: config.corsOrigins,
+    plugins: metrics.plugins,
   });
   const statusPage = config.statusPage
     ? createStatusPage({ graphqlPath: yoga.graphqlEndpoint, emulatorPath: emulator ? EMULATOR_PREFIX : undefined, logger })
@@ -111,6 +115,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     verifyOrigin: (origin, req) => origins.allowed(origin, req.headers.host),
   });
 
+  metrics.instrumentWebSocketServer(ws.wss);
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -127,13 +133,13 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     logger,
   });
   const prove = withBudget(
-    adapter,
+    metrics.instrumentProve(adapter),
     redis ? redisBudget(redis.pub, config.proveRateLimit) : memoryBudget(config.proveRateLimit),
   );
   resolveFlows(
     new FlowService({
       prove,
-      repo: new FlowRepository(store.keyv, options.now),
+      repo: metrics.instrumentRepository(new FlowRepository(store.keyv, options.now)),
       events,
       locks: redis ? redisLocks(redis.pub) : processLocks,
       phonePolicy: {

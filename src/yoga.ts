@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { graphiqlOptions, renderGraphiQL } from './ui/graphiql.js';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
@@ -24,6 +24,8 @@ export interface YogaDeps {
   trustProxyHops: number;
   logger: Logger;
   corsOrigins: string[];
+  /** More plugins, after the security ones (metrics: src/observability/metrics.ts). */
+  plugins?: Plugin[];
 }
 
 export type GatewayYoga = YogaServerInstance<ServerContext, GraphQLContext>;
@@ -51,7 +53,7 @@ export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
     // Parse and validate hooks (limits, introspection, suggestions) run for graphql-ws too: ws.ts
     // goes through getEnveloped. The request-level ones (origin, CSRF) have their WebSocket
     // counterpart in the upgrade's Origin check (server.ts).
-    plugins: [useOriginPolicy(origins), useCSRFPrevention({ requestHeaders: CSRF_HEADERS }), ...hardeningPlugins(deps)],
+    plugins: [useOriginPolicy(origins), useCSRFPrevention({ requestHeaders: CSRF_HEADERS }), ...hardeningPlugins(deps), ...(deps.plugins ?? [])],
     // Unexpected errors reach clients as "Unexpected error." only; their detail goes to the log.
     maskedErrors: {
       maskError: (error, message) => {

@@ -1,0 +1,175 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import type { WebSocketServer } from 'ws';
+import { ProveError, type ProveClient } from '../prove/types.js';
+import type { FlowRepository } from '../store/flow-repository.js';
+import { failureReasonsOf, type Flow } from '../flows/flow.js';
+
+/**
+ * Prometheus metrics for one gateway: yoga's own GraphQL/HTTP metrics (@graphql-yoga/plugin-prometheus),
+ * flows started and their outcomes by possession type, Prove latency per endpoint, open subscriptions
+ * and WebSocket connections. Each gateway has its own Registry (tests run several in one process);
+ * the Node process metrics (memory, event loop, GC) live once per process and are appended at scrape.
+ *
+ * Everything is measured at the edges: a ProveClient decorator, a wrapper around the repository's
+ * save (every stored flow change), an envelop hook on subscriptions. Domain code is untouched.
+ */
+
+export const METRICS_PATH = '/metrics';
+
+const PROVE_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20];
+
+let processRegistry: Registry | undefined;
+/** Node's default metrics, registered once per process: their collectors (GC observer, event-loop monitor) cannot be stopped. */
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+export interface GatewayMetrics {
+  readonly registry: Registry;
+  /** Yoga plugins: GraphQL phase/HTTP metrics, the subscriptions gauge and the /metrics endpoint. */
+  readonly plugins: Plugin[];
+  /** The text exposition of this gateway's metrics and the process's. */
+  scrape(): Promise<string>;
+  readonly contentType: string;
+  /** Times every call to Prove, labelled by endpoint and outcome. Wrap the adapter inside the budget so waiting for a slot is not counted as latency. */
+  instrumentProve(client: ProveClient): ProveClient;
+  /** Counts starts and transitions from what the repository stores (each save after the first is one transition). */
+  instrumentRepository<R extends FlowRepository>(repo: R): R;
+  /** Counts open graphql-ws connections. */
+  instrumentWebSocketServer(wss: WebSocketServer): void;
+}
+
+export function createMetrics(): GatewayMetrics {
+  const registry = new Registry();
+
+  const flowsStarted = new Counter({
+    name: 'unify_flows_started_total',
+    help: 'Flows started with Prove, by possession type',
+    labelNames: ['possession_type'] as const,
+    registers: [registry],
+  });
+  const flowOutcomes = new Counter({
+    name: 'unify_flow_outcomes_total',
+    help: 'Flow transitions out of PENDING, by possession type and the state reached (possession_required, verified, bound, failed, expired); reason is Prove\'s first failure code for failed flows',
+    labelNames: ['possession_type', 'outcome', 'reason'] as const,
+    registers: [registry],
+  });
+  const proveDuration = new Histogram({
+    name: 'unify_prove_request_duration_seconds',
+    help: 'Latency of calls to Prove by endpoint (including the adapter\'s own retries and token refresh), and outcome (ok or the error kind)',
+    labelNames: ['endpoint', 'outcome'] as const,
+    buckets: PROVE_BUCKETS,
+    registers: [registry],
+  });
+  const subscriptionsOpen = new Gauge({
+    name: 'unify_subscriptions_open',
+    help: 'GraphQL subscriptions currently streaming (graphql-ws and SSE)',
+    registers: [registry],
+  });
+  const websocketsOpen = new Gauge({
+    name: 'unify_websocket_connections_open',
+    help: 'graphql-ws connections currently open',
+    registers: [registry],
+  });
+  // Touch the label sets we always expect, so dashboards see zeros instead of missing series.
+  for (const type of ['MOBILE', 'DESKTOP', 'NONE']) flowsStarted.inc({ possession_type: type }, 0);
+
+  const scrape = async () => {
+    const [own, proc] = await Promise.all([registry.metrics(), processMetrics().metrics()]);
+    return `${own}\n${proc}`;
+  };
+
+  const subscriptionsGauge: Plugin = {
+    onSubscribe: () => ({
+      onSubscribeResult: ({ result }) => {
+        if (!isAsyncIterable(result)) return undefined;
+        subscriptionsOpen.inc();
+        let ended = false;
+        return {
+          onEnd: () => {
+            if (ended) return;
+            ended = true;
+            subscriptionsOpen.dec();
+          },
+        };
+      },
+    }),
+  };
+
+  const endpoint: Plugin = {
+    onRequest: ({ url, fetchAPI, endResponse }) => {
+      if (url.pathname !== METRICS_PATH) return undefined;
+      return scrape().then((body) =>
+        endResponse(new fetchAPI.Response(body, { headers: { 'content-type': registry.contentType, 'cache-control': 'no-store' } })),
+      );
+    },
+  };
+
+  const plugins: Plugin[] = [
+    usePrometheus({
+      registry,
+      // Served by `endpoint` above, with the process metrics appended.
+      endpoint: false,
+      // Public callers choose operation names and URLs freely: as labels, each new one would be a new
+      // time series (unbounded memory here and in Prometheus). Operation type, phase, method and status stay.
+      labels: { operationName: false, url: false, path: false },
+      skipIntrospection: true,
+    }),
+    subscriptionsGauge,
+    endpoint,
+  ];
+
+  const timed = <T>(endpointName: string, call: () => Promise<T>): Promise<T> => {
+    const end = proveDuration.startTimer({ endpoint: endpointName });
+    return call().then(
+      (value) => (end({ outcome: 'ok' }), value),
+      (error: unknown) => {
+        end({ outcome: error instanceof ProveError ? error.kind : 'error' });
+        throw error;
+      },
+    );
+  };
+
+  const observeSave = (flow: Flow) => {
+    if (flow.version === 1) {
+      flowsStarted.inc({ possession_type: flow.possessionType });
+      return;
+    }
+    if (flow.state === 'PENDING') return;
+    const reason = flow.state === 'FAILED' ? String(failureReasonsOf(flow)[0]?.code ?? 'none') : '';
+    flowOutcomes.inc({ possession_type: flow.possessionType, outcome: flow.state.toLowerCase(), reason });
+  };
+
+  return {
+    registry,
+    plugins,
+    scrape,
+    contentType: registry.contentType,
+    instrumentProve: (client) => ({
+      unify: (request, options) => timed('/v3/unify', () => client.unify(request, options)),
+      unifyStatus: (request, options) => timed('/v3/unify-status', () => client.unifyStatus(request, options)),
+      unifyBind: (request, options) => timed('/v3/unify-bind', () => client.unifyBind(request, options)),
+      checkCredentials: (options) => timed('/token', () => client.checkCredentials(options)),
+    }),
+    instrumentRepository: (repo) => {
+      const save = repo.save.bind(repo);
+      repo.save = async (flow: Flow) => {
+        await save(flow);
+        observeSave(flow);
+      };
+      return repo;
+    },
+    instrumentWebSocketServer: (wss) => {
+      wss.on('connection', (socket) => {
+        websocketsOpen.inc();
+        socket.once('close', () => websocketsOpen.dec());
+      });
+    },
+  };
+}
