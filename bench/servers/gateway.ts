@@ -1,0 +1,94 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { loadConfig } from '../../src/config.js';
+import { createGateway } from '../../src/server.js';
+import { createStore } from '../../src/store/keyv.js';
+import { FlowRepository, flowKey } from '../../src/store/flow-repository.js';
+import { createFlowEvents } from '../../src/events/flow-events.js';
+import type { Flow } from '../../src/flows/flow.js';
+import { serve } from './child.js';
+
+/**
+ * The gateway under test, configured from the environment as `npm start` is. It is handed its
+ * store and pub/sub so the bench can seed flows and make stored changes in this process through
+ * the same repository and pub/sub the FlowService uses (FlowService.commit: save, then publish).
+ */
+const config = loadConfig(process.env);
+const store = createStore(config.redisUrl);
+const redis = config.redisUrl ? { pub: new Redis(config.redisUrl), sub: new Redis(config.redisUrl) } : undefined;
+const events = createFlowEvents(redis ? createRedisEventTarget({ publishClient: redis.pub, subscribeClient: redis.sub }) : undefined);
+const repo = new FlowRepository(store.keyv);
+const gateway = await createGateway(config, { store, events });
+// As a load balancer would, wait for /ready: the Redis store connects on its first command and
+// refuses commands until then (disableOfflineQueue).
+for (let attempt = 0; ; attempt++) {
+  const ready = await fetch(`${gateway.url}/ready`).then((r) => r.ok, () => false);
+  if (ready) break;
+  if (attempt === 50) throw new Error('the gateway never became ready');
+  await new Promise((r) => setTimeout(r, 100));
+}
+
+const seed = async ({ count }: Record<string, unknown>) => {
+  const ids: string[] = [];
+  const now = Date.now();
+  for (let i = 0; i < Number(count); i++) {
+    const id = randomBytes(18).toString('base64url');
+    const flow: Flow = {
+      id,
+      correlationId: randomUUID(),
+      authToken: randomBytes(96).toString('base64url'),
+      possessionType: 'MOBILE',
+      phoneNumber: '+12001004014',
+      state: 'PENDING',
+      evaluation: [],
+      rebind: false,
+      clientRequestId: randomUUID(),
+      createdAt: now,
+      updatedAt: now,
+      expiresAt: now + 60 * 60_000,
+      version: 1,
+    };
+    await repo.save(flow);
+    ids.push(id);
+  }
+  return ids;
+};
+
+/** A stored change of one flow, exactly as FlowService.commit makes it: save, then "flow X changed". */
+const change = async (id: string) => {
+  const flow = await repo.get(id);
+  if (!flow) throw new Error('seeded flow missing');
+  const next: Flow = { ...flow, updatedAt: Date.now(), version: flow.version + 1 };
+  await repo.save(next);
+  events.published(flowKey(id), next.version);
+};
+
+/** `rate` changes per second for `durationMs`, spread over `ids` round-robin, paced by the clock. */
+const publish = ({ ids, rate, durationMs }: Record<string, unknown>) =>
+  new Promise<{ published: number; failed: number; elapsedMs: number }>((resolve) => {
+    const list = ids as string[];
+    const perMs = Number(rate) / 1000;
+    const started = performance.now();
+    let sent = 0;
+    let failed = 0;
+    const tick = () => {
+      const elapsed = performance.now() - started;
+      const due = Math.min(Math.floor(elapsed * perMs), Math.floor(Number(durationMs) * perMs));
+      while (sent < due) {
+        const id = list[sent % list.length]!;
+        sent++;
+        change(id).catch(() => failed++);
+      }
+      if (elapsed >= Number(durationMs)) resolve({ published: sent, failed, elapsedMs: elapsed });
+      else setTimeout(tick, 1);
+    };
+    tick();
+  });
+
+serve({ url: gateway.url, graphqlUrl: gateway.graphqlUrl }, { seed, publish }, async () => {
+  await gateway.close();
+  await store.close();
+  redis?.pub.disconnect();
+  redis?.sub.disconnect();
+});
