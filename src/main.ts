@@ -18,6 +18,7 @@ const gateway = await createGateway(config, { logger });
 console.log(`unify-gateway listening at ${gateway.url}`);
 console.log(`GraphQL endpoint (HTTP and graphql-ws): ${gateway.graphqlUrl}`);
 if (!config.production) console.log(`GraphiQL: ${gateway.graphqlUrl}`);
+if (config.statusPage) console.log(`Status page: ${gateway.url}/`);
 if (gateway.emulatorUrl) console.log(`Prove emulator (embedded, no credentials configured): ${gateway.emulatorUrl}`);
 
 let stopping = false;
