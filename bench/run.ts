@@ -23,7 +23,8 @@ import { renderReport, type Row } from './report.js';
 const QUICK = process.env.BENCH_QUICK === '1';
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : undefined;
 const PROFILE_DIR = fileURLToPath(new URL('./.profiles/', import.meta.url));
-const PROFILE = process.env.BENCH_PROFILE === '1';
+/** Child scripts to run under --cpu-prof: BENCH_PROFILE=1 (the gateways) or a list such as gateway,emulator. */
+const PROFILE = new Set((process.env.BENCH_PROFILE === '1' ? 'gateway' : process.env.BENCH_PROFILE ?? '').split(',').filter(Boolean));
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/5';
 const API_KEY = 'bench-api-key-0123456789abcdef';
 const SUBSCRIPTIONS = Number(process.env.BENCH_SUBSCRIPTIONS ?? 10_000);
@@ -49,7 +50,7 @@ const DOCS = {
 const children = new Set<Child>();
 async function child(script: string, options: Parameters<typeof startChild>[1] = {}): Promise<Child> {
   const nodeArgs = [...(options.nodeArgs ?? [])];
-  if (PROFILE && script === 'gateway') {
+  if (PROFILE.has(script)) {
     mkdirSync(PROFILE_DIR, { recursive: true });
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`);
   }
