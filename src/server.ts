@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { createLogger } from './logger.js';
@@ -39,6 +38,8 @@ export interface GatewayOptions {
   /** Bring your own store and pub/sub (benchmarks drive stored changes in-process); built from config otherwise. */
   store?: Store;
   events?: FlowEvents;
+  /** graphql-ws keepalive ping interval (default 12 s). */
+  wsKeepAliveMs?: number;
 }
 
 export interface Gateway {
@@ -46,6 +47,8 @@ export interface Gateway {
   url: string;
   graphqlUrl: string;
   emulatorUrl: string | undefined;
+  /** What this instance holds open for live status: flow listeners and WebSocket connections (leak checks). */
+  liveStats(): { flowListeners: number; webSockets: number };
   close(): Promise<void>;
 }
 
@@ -60,9 +63,15 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const redis = config.redisUrl
     ? { pub: new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 }), sub: new Redis(config.redisUrl) }
     : undefined;
-  const events = options.events ?? createFlowEvents(
-    redis ? createRedisEventTarget({ publishClient: redis.pub, subscribeClient: redis.sub }) : undefined,
-  );
+  const events =
+    options.events ??
+    createFlowEvents(
+      redis && {
+        publishClient: redis.pub,
+        subscribeClient: redis.sub,
+        onError: (error, command) => logger.warn({ err: { message: error.message }, command }, 'Redis pub/sub command failed'),
+      },
+    );
   const apiKeys = new ApiKeys(config.apiKeys);
   const emulator: ProveEmulator | undefined =
     config.prove.mode === 'emulator' ? createProveEmulator(options.emulator) : undefined;
@@ -113,6 +122,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       return identifyCaller(typeof authorization === 'string' ? authorization : undefined, '', apiKeys) !== undefined;
     },
     verifyOrigin: (origin, req) => origins.allowed(origin, req.headers.host),
+    ...(options.wsKeepAliveMs !== undefined && { keepAliveMs: options.wsKeepAliveMs }),
   });
 
   metrics.instrumentWebSocketServer(ws.wss);
@@ -163,6 +173,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     url,
     graphqlUrl: `${url}${yoga.graphqlEndpoint}`,
     emulatorUrl: emulator ? `${url}${EMULATOR_PREFIX}` : undefined,
+    liveStats: () => ({ flowListeners: events.listenerCount(), webSockets: ws.wss.clients.size }),
     close: () =>
       (closed ??= (async () => {
         await ws.close();

@@ -28,17 +28,27 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
     }),
   });
   type Envelope = ReturnType<GatewayYoga['getEnveloped']>;
+  // One AbortController per operation: aborted when the client completes it or the socket
+  // closes, so subscriptions end even where a wrapper holds their return() back (see
+  // FlowService.watch). Keyed by the execution args graphql-ws hands back to subscribe().
+  const operations = new WeakMap<object, AbortController>();
   const disposable = useServer(
     {
       onConnect: (ctx) => options.admit(ctx.connectionParams),
       execute: (args) => (args.rootValue as Envelope).execute(args),
-      subscribe: (args) => (args.rootValue as Envelope).subscribe(args),
+      subscribe: async (args) => {
+        const result = await (args.rootValue as Envelope).subscribe(args);
+        const controller = operations.get(args);
+        return controller && isAsyncIterable(result) ? abortOnReturn(result, controller) : result;
+      },
       onSubscribe: async (ctx, _id, payload) => {
+        const controller = new AbortController();
         const envelope = yoga.getEnveloped({
           req: ctx.extra.request,
           connectionParams: ctx.connectionParams,
           params: payload,
           request: undefined,
+          signal: controller.signal,
         } as never);
         let document;
         try {
@@ -56,6 +66,7 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
           contextValue: await envelope.contextFactory(),
           rootValue: envelope,
         };
+        operations.set(args, controller);
         return args;
       },
     },
@@ -69,4 +80,29 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
       await disposable.dispose();
     },
   };
+}
+
+const isAsyncIterable = (value: unknown): value is AsyncIterableIterator<unknown> =>
+  typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+
+/**
+ * The operation's iterator, with return() and throw() aborting the operation's signal first.
+ * graphql-ws calls return() when the client sends complete and when the socket closes, and awaits
+ * it; the signal is what lets that return() finish promptly.
+ */
+function abortOnReturn<T>(source: AsyncIterableIterator<T>, controller: AbortController): AsyncIterableIterator<T> {
+  const done = (value?: unknown) => Promise.resolve({ done: true, value } as IteratorResult<T>);
+  const iterator: AsyncIterableIterator<T> = {
+    next: () => source.next(),
+    return: (value?: unknown) => {
+      controller.abort();
+      return source.return ? source.return(value) : done(value);
+    },
+    throw: (error?: unknown) => {
+      controller.abort();
+      return source.throw ? source.throw(error) : Promise.reject(error);
+    },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
 }

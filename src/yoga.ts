@@ -15,6 +15,8 @@ import { corsFor, originPolicy, useOriginPolicy } from './security/origin.js';
 export interface ServerContext {
   req: IncomingMessage;
   connectionParams?: Readonly<Record<string, unknown>> | undefined;
+  /** graphql-ws: aborted when the operation ends (complete or close). HTTP uses the request's own signal. */
+  signal?: AbortSignal;
 }
 
 export interface YogaDeps {
@@ -69,7 +71,7 @@ export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
       if (!caller) {
         throw new GraphQLError('The API key is not valid', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
       }
-      return { caller, flows: await deps.flows() };
+      return { caller, flows: await deps.flows(), signal: initial.signal ?? initial.request?.signal };
     },
   });
 }

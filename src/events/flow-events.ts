@@ -1,25 +1,150 @@
-import { createPubSub, type PubSub } from 'graphql-yoga';
+import type { Redis } from 'ioredis';
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 
 /**
  * "Flow X changed", and nothing more: subscribers re-read the store, so a notification lost while
- * a client reconnects costs nothing, and no flow data travels through the bus.
- * In Redis mode each flow is its own channel, subscribed only while someone listens.
+ * a client reconnects costs nothing, and no flow data travels through the bus (the payload is the
+ * new version, for logs and debugging only).
+ *
+ * In Redis mode each flow is its own channel (`unify:flow-changed:<flow key>`), subscribed while
+ * at least one local listener wants it and unsubscribed when the last one leaves
+ * (@graphql-yoga/redis-event-target keeps that count per channel).
  */
 
-type Channels = { 'flow-changed': [key: string, payload: { version: number }] };
-
 export interface FlowEvents {
+  /** Announces a stored change. Never throws: a lost notification only delays a subscriber. */
   published(key: string, version: number): void;
-  /** Ends (return()) when the consumer stops iterating. */
-  changes(key: string): AsyncIterableIterator<{ version: number }>;
+  /**
+   * Calls `onChange` on every notification about `key` until the returned function is called.
+   * Resolves once the subscription is in force (in Redis mode: Redis has processed the
+   * SUBSCRIBE), so whoever reads the store after that cannot miss a change published later.
+   * Also calls `onChange` after the Redis connection came back, since messages published while
+   * it was down are gone: the listener re-reads and finds out.
+   */
+  listen(key: string, onChange: () => void): Promise<() => void>;
+  /** Live listeners in this process (leak checks, metrics). */
+  listenerCount(): number;
 }
 
-export type FlowEventTarget = NonNullable<NonNullable<Parameters<typeof createPubSub>[0]>['eventTarget']>;
+export interface RedisPubSubClients {
+  /** Any connection; PUBLISH only. */
+  publishClient: Redis;
+  /** A connection of its own: once it subscribes, Redis allows it nothing but pub/sub. */
+  subscribeClient: Redis;
+  /** Failed PUBLISH/SUBSCRIBE/UNSUBSCRIBE (Redis down): the event target would leave them unhandled. */
+  onError?: (error: Error, command: string) => void;
+}
 
-export function createFlowEvents(eventTarget?: FlowEventTarget): FlowEvents {
-  const pubSub: PubSub<Channels> = createPubSub<Channels>(eventTarget ? { eventTarget } : {});
+/** An event target as yoga's createPubSub takes it (what createRedisEventTarget returns). */
+export interface FlowEventTarget {
+  addEventListener(type: string, callback: EventListener): void;
+  removeEventListener(type: string, callback: EventListener): void;
+  dispatchEvent(event: Event): boolean;
+}
+
+export const flowChannel = (key: string): string => `unify:flow-changed:${key}`;
+
+/**
+ * In-process (no argument), over Redis (the two clients), or over any event target (no
+ * confirmation that a subscription is in force: listen() resolves at once).
+ */
+export function createFlowEvents(transport?: RedisPubSubClients | FlowEventTarget): FlowEvents {
+  const redis = transport && 'subscribeClient' in transport ? transport : undefined;
+  const target: FlowEventTarget = redis
+    ? redisTarget(redis)
+    : ((transport as FlowEventTarget | undefined) ?? localTarget());
+  // Our own bookkeeping of who listens, for counts and for waking everyone after a reconnect.
+  const listeners = new Set<() => void>();
+
+  if (redis) {
+    // ioredis re-subscribes every channel when the connection comes back, in the same tick as
+    // 'ready'; after that (the PING is answered behind the SUBSCRIBEs) every listener re-reads.
+    let connectedOnce = false;
+    redis.subscribeClient.on('ready', () => {
+      if (!connectedOnce) return void (connectedOnce = true);
+      setImmediate(() => {
+        void redis.subscribeClient.ping().then(
+          () => [...listeners].forEach((wake) => wake()),
+          () => {},
+        );
+      });
+    });
+  }
+
   return {
-    published: (key, version) => pubSub.publish('flow-changed', key, { version }),
-    changes: (key) => pubSub.subscribe('flow-changed', key),
+    published(key, version) {
+      target.dispatchEvent(new CustomEvent(flowChannel(key), { detail: { version } }));
+    },
+    async listen(key, onChange) {
+      const channel = flowChannel(key);
+      const listener = () => onChange();
+      target.addEventListener(channel, listener);
+      listeners.add(onChange);
+      let removed = false;
+      const unlisten = () => {
+        if (removed) return;
+        removed = true;
+        listeners.delete(onChange);
+        target.removeEventListener(channel, listener);
+      };
+      if (redis) {
+        // Commands on one connection run in order: once this PING is answered, the SUBSCRIBE
+        // the event target sent before it is in force.
+        try {
+          await redis.subscribeClient.ping();
+        } catch (error) {
+          unlisten();
+          throw error;
+        }
+      }
+      return unlisten;
+    },
+    listenerCount: () => listeners.size,
   };
+}
+
+/** In-process dispatch (EventTarget would warn past ten listeners of one flow). */
+function localTarget(): FlowEventTarget {
+  const byType = new Map<string, Set<EventListener>>();
+  return {
+    addEventListener(type, callback) {
+      let set = byType.get(type);
+      if (!set) byType.set(type, (set = new Set()));
+      set.add(callback);
+    },
+    removeEventListener(type, callback) {
+      const set = byType.get(type);
+      if (set?.delete(callback) && set.size === 0) byType.delete(type);
+    },
+    dispatchEvent(event) {
+      for (const callback of [...(byType.get(event.type) ?? [])]) callback(event);
+      return true;
+    },
+  };
+}
+
+/**
+ * createRedisEventTarget over the two clients, with their promises handled: the event target
+ * fires PUBLISH, SUBSCRIBE and UNSUBSCRIBE without awaiting them, and a rejection (Redis down,
+ * the connection closing) would otherwise be an unhandled rejection that ends the process.
+ */
+function redisTarget({ publishClient, subscribeClient, onError = () => {} }: RedisPubSubClients): FlowEventTarget {
+  const handled =
+    (command: string, call: (...args: string[]) => Promise<unknown>) =>
+    (...args: string[]) =>
+      call(...args).catch((error: Error) => onError(error, command));
+  const publisher = { publish: handled('PUBLISH', (channel, message) => publishClient.publish(channel!, message!)) };
+  const subscriber = {
+    on: (event: string, callback: (...args: unknown[]) => void) => {
+      subscribeClient.on(event, callback);
+      return subscriber;
+    },
+    subscribe: handled('SUBSCRIBE', (...channels) => subscribeClient.subscribe(...channels)),
+    unsubscribe: handled('UNSUBSCRIBE', (...channels) => subscribeClient.unsubscribe(...channels)),
+  };
+  return createRedisEventTarget({
+    // Only the methods above are used by the event target (version 3).
+    publishClient: publisher as unknown as Redis,
+    subscribeClient: subscriber as unknown as Redis,
+  }) as unknown as FlowEventTarget;
 }

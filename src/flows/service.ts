@@ -132,35 +132,61 @@ export class FlowService {
   }
 
   /**
-   * The flow as it stands, then every stored change, ending after a terminal state. Reads the
-   * store on each notification, so a duplicate or lost message changes nothing. A Repeater (not an
-   * async generator) so that an unsubscribe releases the listener and timer at once instead of at
-   * the next event.
+   * The flow as it stands, then every stored change, ending after a terminal state. Listens
+   * before the first read (and waits until the subscription is in force), then re-reads the store
+   * on each notification, so a duplicate or lost message changes nothing; notifications that
+   * arrive while a read is under way collapse into one more read. The clock is a source of
+   * transitions too: at expiresAt the watcher re-reads, and find() stores and announces EXPIRED.
+   *
+   * Ends, releasing its listener and timer at once, when the consumer calls return() or when
+   * `signal` aborts. The signal matters: a wrapper between the transport and this iterator (an
+   * async generator such as plugin-errors' wrapSubscribe) holds a return() back until the next
+   * value arrives, which for a quiet flow would be its expiry.
    */
-  watch(id: string): AsyncIterableIterator<Flow> {
+  watch(id: string, signal?: AbortSignal): AsyncIterableIterator<Flow> {
     return new Repeater<Flow>(async (push, stop) => {
-      const changes = this.deps.events.changes(flowKey(id));
-      let expiryTimer: NodeJS.Timeout | undefined;
-      void stop.then(() => changes.return?.());
+      let stopped = false;
+      let dirty = false;
+      let wake: (() => void) | undefined;
+      const notify = () => {
+        dirty = true;
+        wake?.();
+      };
+      const end = () => {
+        stopped = true;
+        wake?.();
+      };
+      void stop.then(end);
+      signal?.addEventListener('abort', end, { once: true });
+      let unlisten: (() => void) | undefined;
+      let expiry: NodeJS.Timeout | undefined;
       try {
-        // Listen before the first read, so a change between the two is not missed.
+        if (signal?.aborted) return;
+        unlisten = await this.deps.events.listen(flowKey(id), notify);
+        if (stopped) return;
         let flow = await this.get(id);
         await push(flow);
-        if (isTerminal(flow.state)) return stop();
-        // The clock is a source of transitions too: nothing else would announce an expiry.
-        expiryTimer = setTimeout(() => void this.find(id).catch(() => {}), Math.max(flow.expiresAt - this.now(), 0) + 5);
-        for await (const _ of changes) {
+        while (!stopped && !isTerminal(flow.state)) {
+          expiry ??= setTimeout(() => {
+            expiry = undefined;
+            notify();
+          }, Math.max(flow.expiresAt - this.now(), 0) + 5);
+          if (!dirty) await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
+          if (stopped) break;
+          dirty = false;
           const next = await this.find(id);
           if (!next || next.version <= flow.version) continue;
           flow = next;
           await push(flow);
-          if (isTerminal(flow.state)) break;
         }
-        stop();
       } catch (error) {
         stop(error);
       } finally {
-        clearTimeout(expiryTimer);
+        signal?.removeEventListener('abort', end);
+        unlisten?.();
+        clearTimeout(expiry);
+        stop();
       }
     });
   }

@@ -7,6 +7,8 @@ import type { Caller } from '../security/caller.js';
 export interface GraphQLContext {
   caller: Caller;
   flows: FlowService;
+  /** Aborted when the client goes away (SSE disconnect; graphql-ws complete or close): ends subscriptions. */
+  signal?: AbortSignal | undefined;
 }
 
 export const builder = new SchemaBuilder<{

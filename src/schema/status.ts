@@ -40,7 +40,7 @@ builder.subscriptionField('unifyStatus', (t) =>
     description: 'The flow as it stands, then every change, completing after a final state. Never calls Prove',
     args: { flowId: t.arg.id({ required: true }) },
     errors: statusErrors,
-    subscribe: (_root, { flowId }, ctx) => ctx.flows.watch(String(flowId)),
+    subscribe: (_root, { flowId }, ctx) => ctx.flows.watch(String(flowId), ctx.signal),
     resolve: (flow: Flow) => asResult(flow),
   }),
 );
