@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { ProveError, type ProveClient } from '../prove/types.js';
+import { ProveError, type CallOptions, type ProveClient } from '../prove/types.js';
 
 /**
  * One budget for every call to Prove, shared by all instances: calls are spaced 1/rate apart
@@ -9,16 +9,21 @@ import { ProveError, type ProveClient } from '../prove/types.js';
  * a margin because calls sent evenly do not arrive evenly.
  */
 const JITTER_MARGIN = 1.08;
+/** A call that keeps waking up late gives up after this many slots (UpstreamError, retryable). */
+const MAX_RESERVATIONS = 8;
 
 export interface UpstreamBudget {
   /** Milliseconds to wait before the reserved slot; the slot is taken. */
   reserve(): Promise<number>;
+  /** The spacing between slots. */
+  readonly intervalMs: number;
 }
 
 export function memoryBudget(perSecond: number, now: () => number = Date.now): UpstreamBudget {
   const interval = (1000 / perSecond) * JITTER_MARGIN;
   let next = 0;
   return {
+    intervalMs: interval,
     async reserve() {
       const t = now();
       const slot = Math.max(t, next);
@@ -40,30 +45,48 @@ return slot - now`;
 export function redisBudget(redis: Redis, perSecond: number, key = 'unify:upstream-budget'): UpstreamBudget {
   const interval = Math.ceil((1000 / perSecond) * JITTER_MARGIN);
   return {
+    intervalMs: interval,
     async reserve() {
       return Number(await redis.eval(RESERVE, 1, key, interval));
     },
   };
 }
 
-/** Waits for a slot before each call; refuses (as Prove's own 429 would) when the queue is longer than maxWaitMs. */
+/**
+ * Waits for a slot before each call; refuses (as Prove's own 429 would) when the queue is longer
+ * than maxWaitMs. A call that wakes up well after its slot (the process was busy: a burst of
+ * requests, a long GC) takes a new slot instead of going at once: going late would put it next to
+ * the calls of the following slots, and a few such clumps exceed Prove's per-second count even
+ * though every slot was spaced correctly.
+ */
 export function withBudget(client: ProveClient, budget: UpstreamBudget, maxWaitMs = 5_000): ProveClient {
+  const lateToleranceMs = budget.intervalMs / 2;
   const admit = async (endpoint: string) => {
-    const wait = await budget.reserve();
-    if (wait > maxWaitMs) {
-      throw new ProveError({
-        kind: 'rate_limited',
-        endpoint,
-        message: 'upstream budget exhausted',
-        retryAfterSeconds: Math.ceil(wait / 1000),
-      });
+    for (let attempt = 0; ; attempt++) {
+      const wait = await budget.reserve();
+      if (wait > maxWaitMs || attempt === MAX_RESERVATIONS) {
+        throw new ProveError({
+          kind: 'rate_limited',
+          endpoint,
+          message: 'upstream budget exhausted',
+          retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)),
+        });
+      }
+      const due = performance.now() + wait;
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (performance.now() - due <= lateToleranceMs) return;
     }
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  };
+  // The access token is in hand before the slot is taken, so a call that has to fetch one (the
+  // first, or after expiry) is not late for its slot by the length of that fetch.
+  const ready = async (endpoint: string, options: CallOptions | undefined) => {
+    await client.checkCredentials(options);
+    await admit(endpoint);
   };
   return {
-    unify: async (request, options) => (await admit('/v3/unify'), client.unify(request, options)),
-    unifyStatus: async (request, options) => (await admit('/v3/unify-status'), client.unifyStatus(request, options)),
-    unifyBind: async (request, options) => (await admit('/v3/unify-bind'), client.unifyBind(request, options)),
+    unify: async (request, options) => (await ready('/v3/unify', options), client.unify(request, options)),
+    unifyStatus: async (request, options) => (await ready('/v3/unify-status', options), client.unifyStatus(request, options)),
+    unifyBind: async (request, options) => (await ready('/v3/unify-bind', options), client.unifyBind(request, options)),
     checkCredentials: (options) => client.checkCredentials(options),
   };
 }
