@@ -127,6 +127,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
 
   metrics.instrumentWebSocketServer(ws.wss);
 
+  // Requests wait for nothing once we listen: the store's first connection is up (or has failed,
+  // and /ready says so; the instance still starts and keeps trying).
+  await store.ready().catch((error: Error) => logger.warn({ err: { message: error.message } }, 'store not reachable at start'));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

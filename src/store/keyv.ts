@@ -1,5 +1,5 @@
 import { Keyv } from 'keyv';
-import KeyvRedis from '@keyv/redis';
+import KeyvRedis, { type RedisClientConnectionType } from '@keyv/redis';
 
 /**
  * The one place that decides where state lives: in process memory (one instance), or in Redis
@@ -12,6 +12,8 @@ export interface Store {
   kind: 'memory' | 'redis';
   /** Resolves when the backend answers; rejects with the reason otherwise. */
   ping(): Promise<void>;
+  /** Resolves once the first connection is up (at once in memory); rejects if it could not be made. */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -20,9 +22,9 @@ const PING_KEY = 'ping';
 export function createStore(redisUrl: string | undefined, namespace = 'unify'): Store {
   if (!redisUrl) {
     const keyv = new Keyv({ namespace, throwOnErrors: true });
-    return { keyv, kind: 'memory', ping: async () => {}, close: async () => {} };
+    return { keyv, kind: 'memory', ping: async () => {}, ready: async () => {}, close: async () => {} };
   }
-  const adapter = new KeyvRedis(
+  const adapter = new SharedConnectKeyvRedis(
     {
       url: redisUrl,
       // Without this, commands wait in a queue while Redis is down and requests hang instead of failing.
@@ -34,9 +36,13 @@ export function createStore(redisUrl: string | undefined, namespace = 'unify'): 
   const keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true, useKeyPrefix: false });
   // keyv re-emits adapter errors; without a listener an 'error' event would crash the process.
   keyv.on('error', () => {});
+  // Connect now rather than on the first request, so an instance is ready when it starts listening.
+  const connected = adapter.getClient().then(() => undefined);
+  connected.catch(() => {});
   return {
     keyv,
     kind: 'redis',
+    ready: () => connected,
     ping: async () => {
       await keyv.set(PING_KEY, Date.now(), 5000);
     },
@@ -44,4 +50,24 @@ export function createStore(redisUrl: string | undefined, namespace = 'unify'): 
       await adapter.disconnect().catch(() => {});
     },
   };
+}
+
+/**
+ * @keyv/redis connects on first use, and a command issued while that connect is under way finds
+ * the client open but not ready: with the offline queue off it fails at once ("The client is
+ * offline"). So the first requests that reach a fresh instance together failed, all but one.
+ * Here every caller waits for the one connect in progress. (A client that lost its connection
+ * later is open and reconnecting: commands still fail fast, as intended.)
+ */
+class SharedConnectKeyvRedis extends KeyvRedis<unknown> {
+  #connecting: Promise<RedisClientConnectionType> | undefined;
+
+  override getClient(): Promise<RedisClientConnectionType> {
+    // A single node's client says whether it is ready; a cluster's has no such flag.
+    const ready = (this.client as { isReady?: boolean }).isReady;
+    if (ready === true) return Promise.resolve(this.client);
+    if (ready === undefined) return super.getClient();
+    this.#connecting ??= super.getClient().finally(() => (this.#connecting = undefined));
+    return this.#connecting;
+  }
 }
