@@ -10,6 +10,7 @@ import { clientAddress } from './security/address.js';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { hardeningPlugins } from './security/graphql-hardening.js';
 import { corsFor, originPolicy, useOriginPolicy } from './security/origin.js';
+import { useExplainedRefusals } from './security/http-refusals.js';
 
 /** What each transport hands the context factory: the node request, and on WebSocket the connection params. */
 export interface ServerContext {
@@ -55,7 +56,13 @@ export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
     // Parse and validate hooks (limits, introspection, suggestions) run for graphql-ws too: ws.ts
     // goes through getEnveloped. The request-level ones (origin, CSRF) have their WebSocket
     // counterpart in the upgrade's Origin check (server.ts).
-    plugins: [useOriginPolicy(origins), useCSRFPrevention({ requestHeaders: CSRF_HEADERS }), ...hardeningPlugins(deps), ...(deps.plugins ?? [])],
+    plugins: [
+      useOriginPolicy(origins),
+      useCSRFPrevention({ requestHeaders: CSRF_HEADERS }),
+      useExplainedRefusals(),
+      ...hardeningPlugins(deps),
+      ...(deps.plugins ?? []),
+    ],
     // Unexpected errors reach clients as "Unexpected error." only; their detail goes to the log.
     maskedErrors: {
       maskError: (error, message) => {

@@ -39,9 +39,10 @@ export interface ValidStart {
 
 // Prove: at most 128 characters of letters, digits and - . _ + = / : ?
 const TARGET_URL = /^[A-Za-z0-9\-._+=/:?]{1,128}$/;
-// Control characters (C0, DEL, C1), bidi overrides and zero-width characters: never legitimate in an SMS.
-// eslint-disable-next-line no-control-regex
-const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
+// Never legitimate in an SMS: control characters (Cc), format characters (Cf: zero-width, bidi
+// overrides, soft hyphen, invisible tag characters), private use (Co), unpaired surrogates (Cs),
+// line/paragraph separators, and the Hangul fillers that render as blanks.
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Co}\p{Cs}\p{Zl}\p{Zp}\u115f\u1160\u3164\uffa0]/u;
 const OTP_PLACEHOLDER = /#{4,6}/g;
 const IDENTIFIER = /^[\x21-\x7e]{1,128}$/;
 
@@ -78,7 +79,7 @@ export function validateStart(input: StartInput, phonePolicy: PhonePolicy): Vali
       throw new InvalidInputError('smsMessage', 'smsMessage must be 1 to 160 characters');
     }
     if (INVISIBLE.test(text)) {
-      throw new InvalidInputError('smsMessage', 'smsMessage may not contain control, zero-width or direction-override characters');
+      throw new InvalidInputError('smsMessage', 'smsMessage may not contain control, invisible or direction-override characters');
     }
     if (input.possessionType === 'MOBILE' && (text.match(OTP_PLACEHOLDER) ?? []).length !== 1) {
       throw new InvalidInputError('smsMessage', 'smsMessage must contain the code placeholder #### (4 to 6 #) exactly once');
