@@ -29,6 +29,8 @@ export interface Config {
   /** ISO 3166 alpha-2 codes; empty means every country. */
   allowedCountries: string[];
   corsOrigins: string[];
+  /** Origins an Instant Link's finalTargetUrl may lead to; empty allows any. */
+  finalTargetOrigins: string[];
   /** How long a flow lives after Prove created it. */
   flowTtlMs: number;
   logLevel: string;
@@ -73,7 +75,7 @@ const KNOWN = new Set([
   'PORT', 'HOST', 'NODE_ENV', 'PROVE_ENV', 'PROVE_BASE_URL', 'PROVE_CLIENT_ID', 'PROVE_CLIENT_SECRET',
   'REDIS_URL', 'GATEWAY_API_KEYS', 'START_LIMIT_PER_NUMBER', 'START_LIMIT_PER_ADDRESS',
   'PROVE_RATE_LIMIT', 'ALLOWED_COUNTRIES', 'CORS_ORIGINS', 'FLOW_TTL', 'LOG_LEVEL', 'TRUST_PROXY_HOPS',
-  'STATUS_PAGE',
+  'STATUS_PAGE', 'FINAL_TARGET_ORIGINS',
 ]);
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -149,6 +151,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (origin !== '*' && !/^https?:\/\/[^/]+$/.test(origin)) bad('CORS_ORIGINS', `"${origin}" must be an origin like https://app.example.com`);
   }
 
+  const finalTargetOrigins = list(env.FINAL_TARGET_ORIGINS);
+  for (const origin of finalTargetOrigins) {
+    if (!/^https?:\/\/[^/]+$/.test(origin)) bad('FINAL_TARGET_ORIGINS', `"${origin}" must be an origin like https://app.example.com`);
+  }
+
   let flowTtlMs = 15 * 60_000;
   if (env.FLOW_TTL) {
     const parsed = parseDuration(env.FLOW_TTL);
@@ -176,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     proveRateLimit: int('PROVE_RATE_LIMIT', 25, 1, 10_000),
     allowedCountries,
     corsOrigins,
+    finalTargetOrigins,
     flowTtlMs,
     logLevel,
     trustProxyHops: int('TRUST_PROXY_HOPS', 0, 0, 10),

@@ -14,7 +14,8 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
     {
       level,
       redact: {
-        paths: [...REDACTED_KEYS, ...REDACTED_KEYS.map((k) => `*.${k}`), 'req.headers.authorization', 'req.headers.cookie'],
+        // pino's wildcard matches one level, so each depth we log objects at is listed.
+        paths: [...REDACTED_KEYS, ...REDACTED_KEYS.flatMap((k) => [`*.${k}`, `*.*.${k}`]), 'req.headers.authorization', 'req.headers.cookie'],
         censor: '[redacted]',
       },
     },

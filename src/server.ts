@@ -27,6 +27,8 @@ import { createStatusPage } from './ui/status-page.js';
  */
 
 export const EMULATOR_PREFIX = '/prove-emulator';
+/** How long close() lets ordinary requests in flight finish before cutting their connections. */
+const CLOSE_GRACE_MS = 5_000;
 
 export interface GatewayOptions {
   logger?: Logger;
@@ -96,7 +98,11 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     ? createStatusPage({ graphqlPath: yoga.graphqlEndpoint, emulatorPath: emulator ? EMULATOR_PREFIX : undefined, logger })
     : undefined;
 
+  // Responses in flight, so close() can end the ones that never end by themselves (SSE streams).
+  const inFlight = new Map<ServerResponse, IncomingMessage>();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    inFlight.set(res, req);
+    res.once('close', () => inFlight.delete(res));
     const url = req.url ?? '/';
     if (emulator && (url === EMULATOR_PREFIX || url.startsWith(`${EMULATOR_PREFIX}/`))) {
       req.url = url.slice(EMULATOR_PREFIX.length) || '/';
@@ -159,6 +165,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
         sandbox: config.prove.mode === 'emulator' || config.prove.sandbox,
         allowedCountries: config.allowedCountries,
       },
+      finalTargetOrigins: config.finalTargetOrigins,
       flowTtlMs: config.flowTtlMs,
       logger,
       startGuard: createStartLimits({
@@ -181,8 +188,18 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       (closed ??= (async () => {
         await ws.close();
         await new Promise<void>((resolve) => {
-          server.close(() => resolve());
+          // A server-sent event stream is cut at once, as a WebSocket is closed with 1001 above:
+          // its client sees the stream break (not complete) and reconnects to another instance.
+          // Other requests in flight get a moment to finish.
+          const grace = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+          server.close(() => {
+            clearTimeout(grace);
+            resolve();
+          });
           server.closeIdleConnections();
+          for (const [res, req] of inFlight) {
+            if (res.headersSent && req.headers.accept?.includes('text/event-stream')) res.destroy();
+          }
         });
         await emulator?.close();
         await store.close();

@@ -32,6 +32,8 @@ export interface FlowServiceDeps {
   events: FlowEvents;
   locks: Locks;
   phonePolicy: PhonePolicy;
+  /** FINAL_TARGET_ORIGINS: where Instant Links may lead (empty: anywhere). */
+  finalTargetOrigins?: readonly string[];
   flowTtlMs: number;
   logger: Logger;
   startGuard?: StartGuard;
@@ -53,7 +55,10 @@ export class FlowService {
   }
 
   async start(input: StartInput, caller: Caller): Promise<{ flow: Flow; authToken: string }> {
-    const start = validateStart(input, this.deps.phonePolicy);
+    const start = validateStart(input, this.deps.phonePolicy, {
+      trustedCaller: caller.kind === 'trusted',
+      finalTargetOrigins: this.deps.finalTargetOrigins ?? [],
+    });
     const owner = ownerOf(caller);
     const fingerprint = fingerprintStart(start);
 

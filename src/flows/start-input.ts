@@ -54,7 +54,17 @@ function identifier(field: string, value: string | null | undefined): string | u
   return value;
 }
 
-export function validateStart(input: StartInput, phonePolicy: PhonePolicy): ValidStart {
+/** What a caller may put in the message Prove sends: the text and link of an SMS are a phishing tool. */
+export interface ContentPolicy {
+  /** Only trusted callers (API key) may word the SMS. */
+  trustedCaller: boolean;
+  /** When not empty, finalTargetUrl must be on one of these origins. */
+  finalTargetOrigins: readonly string[];
+}
+
+const OPEN: ContentPolicy = { trustedCaller: true, finalTargetOrigins: [] };
+
+export function validateStart(input: StartInput, phonePolicy: PhonePolicy, content: ContentPolicy = OPEN): ValidStart {
   if (!input.phoneNumber) throw new InvalidInputError('phoneNumber', 'phoneNumber is required');
   const phoneNumber = normalisePhoneNumber(input.phoneNumber, phonePolicy);
 
@@ -67,6 +77,9 @@ export function validateStart(input: StartInput, phonePolicy: PhonePolicy): Vali
         'finalTargetUrl must be an http(s) URL of at most 128 letters, digits and - . _ + = / : ?',
       );
     }
+    if (content.finalTargetOrigins.length && !content.finalTargetOrigins.includes(new URL(input.finalTargetUrl).origin)) {
+      throw new InvalidInputError('finalTargetUrl', 'finalTargetUrl must lead to one of the origins this gateway allows');
+    }
     finalTargetUrl = input.finalTargetUrl;
   } else if (input.finalTargetUrl) {
     throw new InvalidInputError('finalTargetUrl', 'finalTargetUrl is only used with DESKTOP');
@@ -74,6 +87,10 @@ export function validateStart(input: StartInput, phonePolicy: PhonePolicy): Vali
 
   let smsMessage: string | undefined;
   if (input.smsMessage !== null && input.smsMessage !== undefined) {
+    if (!content.trustedCaller) {
+      // Otherwise anyone could send their own text, from our sender, to any number.
+      throw new InvalidInputError('smsMessage', 'Only trusted callers (API key) may set smsMessage');
+    }
     const text = input.smsMessage.normalize('NFC');
     if (text.length === 0 || [...text].length > 160) {
       throw new InvalidInputError('smsMessage', 'smsMessage must be 1 to 160 characters');

@@ -191,11 +191,13 @@ const SMS_HOSTILE: [string, string][] = [
 function smsCases(): Case[] {
   const cases: Case[] = [];
   for (const [name, smsMessage] of SMS_HOSTILE) {
-    cases.push(startCase('smsMessage', `MOBILE ${name}`, { possessionType: 'MOBILE', phoneNumber: '2001004014', smsMessage }, { typed: 'InvalidInputError', field: 'smsMessage' }));
-    cases.push(startCase('smsMessage', `DESKTOP ${name}`, { possessionType: 'DESKTOP', phoneNumber: '2001004014', finalTargetUrl: 'https://example.com/done', smsMessage }, { typed: 'InvalidInputError', field: 'smsMessage' }));
+    // Trusted: only API-key callers may word the SMS at all, so the character rules are tested there.
+    cases.push(startCase('smsMessage', `MOBILE ${name}`, { possessionType: 'MOBILE', phoneNumber: '2001004014', smsMessage }, { typed: 'InvalidInputError', field: 'smsMessage' }, true));
+    cases.push(startCase('smsMessage', `DESKTOP ${name}`, { possessionType: 'DESKTOP', phoneNumber: '2001004014', finalTargetUrl: 'https://example.com/done', smsMessage }, { typed: 'InvalidInputError', field: 'smsMessage' }, true));
+    cases.push(startCase('smsMessage', `public ${name}`, { possessionType: 'MOBILE', phoneNumber: '2001004014', smsMessage }, { typed: 'InvalidInputError', field: 'smsMessage' }));
   }
   for (const smsMessage of ['Your code', '#### and ####', '### only three']) {
-    cases.push(startCase('smsMessage', `MOBILE placeholder ${smsMessage}`, { possessionType: 'MOBILE', phoneNumber: '2001004014', smsMessage }, { typed: 'InvalidInputError', field: 'smsMessage' }));
+    cases.push(startCase('smsMessage', `MOBILE placeholder ${smsMessage}`, { possessionType: 'MOBILE', phoneNumber: '2001004014', smsMessage }, { typed: 'InvalidInputError', field: 'smsMessage' }, true));
   }
   return cases;
 }

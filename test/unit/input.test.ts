@@ -86,3 +86,21 @@ describe('startUnify input', () => {
     expect(fingerprintStart(validateStart({ ...base, rebind: true }, sandbox))).not.toBe(a);
   });
 });
+
+describe('message content (phishing)', () => {
+  const base = { possessionType: 'DESKTOP' as const, phoneNumber: '2001004014', finalTargetUrl: 'https://shop.example/done' };
+
+  it('only trusted callers may word the SMS', () => {
+    const publicCaller = { trustedCaller: false, finalTargetOrigins: [] };
+    expect(fieldOf(() => validateStart({ ...base, smsMessage: 'Click ####' }, sandbox, publicCaller))).toBe('smsMessage');
+    expect(validateStart({ ...base, smsMessage: 'Click ####' }, sandbox, { trustedCaller: true, finalTargetOrigins: [] }).smsMessage)
+      .toBe('Click ####');
+  });
+
+  it('Instant Links lead only to allowed origins when FINAL_TARGET_ORIGINS is set', () => {
+    const rules = { trustedCaller: false, finalTargetOrigins: ['https://shop.example'] };
+    expect(validateStart(base, sandbox, rules).finalTargetUrl).toBe('https://shop.example/done');
+    expect(fieldOf(() => validateStart({ ...base, finalTargetUrl: 'https://evil.example/login' }, sandbox, rules))).toBe('finalTargetUrl');
+    expect(fieldOf(() => validateStart({ ...base, finalTargetUrl: 'https://shop.example.evil.example/' }, sandbox, rules))).toBe('finalTargetUrl');
+  });
+});
