@@ -78,12 +78,16 @@ describe.skipIf(!base)('two instances on one Redis', () => {
   it('A stops mid-flow; the client reconnects to B and gets the current state first, then the terminal event', async () => {
     const { flow, authToken } = await started(a, { possessionType: 'NONE', phoneNumber: '2001004014' });
     const first = track(watchWs(clientOf(a), flow.id));
+    const firstSse = track(watchSse(a.graphqlUrl, flow.id));
     expect(stateOf(await first.event(0))).toBe('PENDING');
+    expect(stateOf(await firstSse.event(0))).toBe('PENDING');
 
     await a.close();
+    // Both see the connection go (WebSocket close 1001, the event stream cut), not a completion.
     const lost = await first.ended;
     expect(lost.how).toBe('error');
     expect(lost.how === 'error' && (lost.error as { code?: number }).code).toBe(1001);
+    expect((await firstSse.ended).how).toBe('error');
 
     // While the client is away the flow moves on (through B): no one was listening for it.
     await prove.sim.authenticate({ authToken });
@@ -91,11 +95,15 @@ describe.skipIf(!base)('two instances on one Redis', () => {
     expect(moved.__typename === 'UnifyStatusPayload' && moved.flow.state).toBe('POSSESSION_REQUIRED');
 
     const again = track(watchWs(clientOf(b), flow.id));
+    const againSse = track(watchSse(b.graphqlUrl, flow.id));
     expect(stateOf(await again.event(0))).toBe('POSSESSION_REQUIRED');
+    expect(stateOf(await againSse.event(0))).toBe('POSSESSION_REQUIRED');
     const bound = await bind(b, flow.id, '2001004014', trusted);
     expect(bound.__typename).toBe('BindPhonePayload');
-    expect(await again.ended).toEqual({ how: 'complete' });
-    expect(again.events.map(stateOf)).toEqual(['POSSESSION_REQUIRED', 'BOUND']);
+    for (const watch of [again, againSse]) {
+      expect(await watch.ended).toEqual({ how: 'complete' });
+      expect(watch.events.map(stateOf)).toEqual(['POSSESSION_REQUIRED', 'BOUND']);
+    }
   });
 
   it('9101 through B reaches a subscriber on A as ProveKeyMismatchError', async () => {
