@@ -48,11 +48,13 @@ export interface StartOptions {
   nodeArgs?: string[];
   args?: Record<string, unknown>;
   readyTimeoutMs?: number;
+  /** Another checkout's bench directory (A/B comparisons against a git worktree). */
+  benchDir?: string;
 }
 
 /** Starts bench/servers/<script>.ts and waits for its { ready } message. */
 export function startChild(script: string, options: StartOptions = {}): Promise<Child> {
-  const file = `${BENCH_DIR}servers/${script}.ts`;
+  const file = `${options.benchDir ?? BENCH_DIR}servers/${script}.ts`;
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', file], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: {

@@ -120,6 +120,9 @@ export function createMetrics(): GatewayMetrics {
       // time series (unbounded memory here and in Prometheus). Operation type, phase, method and status stay.
       labels: { operationName: false, url: false, path: false },
       skipIntrospection: true,
+      // The schema deprecates nothing, and this counter walks every document with TypeInfo on every
+      // request to find deprecated fields: 6% of a flow(id) request's CPU for a series that stays 0.
+      metrics: { graphql_envelop_deprecated_field: false },
     }),
     subscriptionsGauge,
     endpoint,
