@@ -1,3 +1,5 @@
+import { writeHeapSnapshot } from 'node:v8';
+
 /**
  * The child side of bench/lib/children.ts: announce readiness, answer commands over IPC, and on
  * SIGTERM close and exit normally (so `--cpu-prof` writes its profile).
@@ -9,6 +11,8 @@ export const args: Record<string, unknown> = JSON.parse(process.env.BENCH_ARGS ?
 
 const common: Record<string, Handler> = {
   usage: () => ({ rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed, cpu: process.cpuUsage() }),
+  /** Writes a heap snapshot (for finding what a subscription costs); returns its path. */
+  heapSnapshot: ({ path }) => writeHeapSnapshot(typeof path === 'string' ? path : undefined),
   gc: () => {
     (globalThis as { gc?: () => void }).gc?.();
     return process.memoryUsage().rss;
