@@ -46,6 +46,13 @@ const FLOW_ID = /^[A-Za-z0-9_-]{24}$/;
 const STATUS_LEASE_MS = 15_000;
 const LEASE_POLL_MS = 25;
 
+/**
+ * Whether asking Prove's unify-status could tell anything new. Terminal flows never change, and
+ * after possession_required only unify-bind (or the clock) moves a flow on: Prove would repeat
+ * itself, at the cost of one upstream call from the shared budget.
+ */
+const statusMayChange = (flow: Flow): boolean => !isTerminal(flow.state) && flow.state !== 'POSSESSION_REQUIRED';
+
 export class FlowService {
   private readonly inflight = new Map<string, Promise<Flow>>();
   private readonly now: () => number;
@@ -103,8 +110,9 @@ export class FlowService {
   /** Asks Prove for the outcome, unless the flow is already terminal. Concurrent callers share one call. */
   async refresh(id: string): Promise<Flow> {
     const flow = await this.get(id);
-    if (isTerminal(flow.state)) return flow;
+    if (!statusMayChange(flow)) return flow;
     return this.exclusive(id, async (current) => {
+      if (!statusMayChange(current)) return current;
       const outcome = await this.callProve(() =>
         this.deps.prove.unifyStatus({ correlationId: current.correlationId, clientRequestId: current.clientRequestId }),
       );
