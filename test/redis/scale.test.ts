@@ -28,7 +28,7 @@ const PROVE_RATE_LIMIT = '500';
 async function retrying<T extends { __typename: string }>(call: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const result = await call();
-    if (result.__typename !== 'UpstreamError' || attempt === 10) return result;
+    if (result.__typename !== 'UpstreamError' || attempt === 20) return result;
     await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
   }
 }
