@@ -97,8 +97,10 @@ export class FlowService {
   async find(id: string): Promise<Flow | undefined> {
     if (!FLOW_ID.test(id)) return undefined;
     const stored = await this.deps.repo.get(id);
-    if (!stored) return undefined;
-    return (await this.commit(expireIfDue(stored, this.now()))).flow;
+    if (!stored || !expireIfDue(stored, this.now()).changed) return stored;
+    // Expiring is a write like any other: under the flow's lease, on the freshest copy, so it
+    // cannot overwrite an outcome another instance is storing at the same moment.
+    return this.exclusive(id, async (current) => current);
   }
 
   async get(id: string): Promise<Flow> {
@@ -284,18 +286,30 @@ export class FlowService {
   private exclusive(id: string, work: (flow: Flow) => Promise<Flow>): Promise<Flow> {
     const key = flowKey(id);
     return this.singleFlight(`flow:${key}`, async () => {
-      const release = await this.deps.locks.acquire(`flow:${key}`, STATUS_LEASE_MS);
-      if (!release) {
-        await this.waitWhileHeld(`flow:${key}`);
-        return this.get(id);
-      }
-      try {
-        const current = await this.get(id);
-        return isTerminal(current.state) ? current : await work(current);
-      } finally {
-        await release();
+      for (;;) {
+        const release = await this.deps.locks.acquire(`flow:${key}`, STATUS_LEASE_MS);
+        if (!release) {
+          // Someone else is asking Prove: their answer is ours too, unless only the clock moved.
+          await this.waitWhileHeld(`flow:${key}`);
+          const fresh = await this.load(id);
+          if (!expireIfDue(fresh, this.now()).changed) return fresh;
+          continue;
+        }
+        try {
+          const { flow: current } = await this.commit(expireIfDue(await this.load(id), this.now()));
+          return isTerminal(current.state) ? current : await work(current);
+        } finally {
+          await release();
+        }
       }
     });
+  }
+
+  /** The stored record as it is, clock not applied (only exclusive() may apply it: it writes). */
+  private async load(id: string): Promise<Flow> {
+    const stored = await this.deps.repo.get(id);
+    if (!stored) throw new FlowNotFoundError();
+    return stored;
   }
 
   private singleFlight<T extends Flow>(key: string, work: () => Promise<T>): Promise<T> {

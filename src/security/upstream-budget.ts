@@ -60,7 +60,9 @@ export function redisBudget(redis: Redis, perSecond: number, key = 'unify:upstre
  * though every slot was spaced correctly.
  */
 export function withBudget(client: ProveClient, budget: UpstreamBudget, maxWaitMs = 5_000): ProveClient {
-  const lateToleranceMs = budget.intervalMs / 2;
+  // Half a slot, but never less than timers can keep: at high rates half a slot is under a
+  // millisecond and every call that waited would count as late.
+  const lateToleranceMs = Math.max(budget.intervalMs / 2, 4);
   const admit = async (endpoint: string) => {
     for (let attempt = 0; ; attempt++) {
       const wait = await budget.reserve();
