@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getIntrospectionQuery, print } from 'graphql';
-import { request as httpRequest } from 'node:http';
 import type { Client } from 'graphql-ws';
 import { startGateway, TEST_API_KEY, type TestGateway } from '../support/gateway.js';
 import { BindPhoneDocument, FlowDocument, StartUnifyDocument, UnifyStatusDocument, WatchStatusDocument } from '../generated/graphql.js';
-import { captureLogs, leaks, startUpstream, trustedWs, wsClient, wsCloseAfter, wsHandshake, wsRun, type Upstream } from './support.js';
+import { captureLogs, leaks, startUpstream, trustedWs, wsClient, wsCloseAfter, wsHandshake, wsRun, type Upstream, postChunked } from './support.js';
 
 /**
  * GraphQL hardening as a client sees it, on HTTP and on graphql-ws: real operations and
@@ -174,16 +173,7 @@ describe('production', () => {
     expect(declared.status).toBe(413);
     expect(messagesOf(await declared.json())).toMatch(/larger than 65536 bytes/);
 
-    const chunked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const url = new URL(gw.graphqlUrl);
-      const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-        let body = '';
-        res.on('data', (c) => (body += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      });
-      req.on('error', reject);
-      for (let i = 0; i < 20; i++) req.write('x'.repeat(8_192));
-      req.end();
-    });
+    const chunked = await postChunked(gw.graphqlUrl, 20);
     expect(chunked.status).toBe(413);
     expect(chunked.body).toMatch(/larger than 65536 bytes/);
 

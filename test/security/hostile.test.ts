@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
 import { print } from 'graphql';
 import type { Client } from 'graphql-ws';
 import { startGateway, TEST_API_KEY, type TestGateway } from '../support/gateway.js';
 import { BindPhoneDocument, FlowDocument, StartUnifyDocument, UnifyStatusDocument, WatchStatusDocument } from '../generated/graphql.js';
-import { captureLogs, leaks, startUpstream, wsClient, wsCloseAfter, wsHandshake, wsRun, type Upstream, type WsOutcome } from './support.js';
+import { captureLogs, leaks, startUpstream, wsClient, wsCloseAfter, wsHandshake, wsRun, type Upstream, type WsOutcome, postChunked } from './support.js';
 
 /**
  * The hostile-input suite: several hundred generated attacks on a production gateway, each sent
@@ -537,16 +536,7 @@ describe('hostile requests that only HTTP can carry', () => {
     found.push(await expect4xx('8 kB Bearer', await send(q, { authorization: `Bearer ${'k'.repeat(8_000)}` }), /API key/));
     found.push(await expect4xx('Accept: application/xml', await send(q, { accept: 'application/xml' }), /accept/i));
 
-    const chunked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const url = new URL(gw.graphqlUrl);
-      const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-        let body = '';
-        res.on('data', (c) => (body += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      });
-      req.on('error', reject);
-      for (let i = 0; i < 40; i++) req.write('x'.repeat(8_192));
-      req.end();
-    });
+    const chunked = await postChunked(gw.graphqlUrl, 40);
     ran += 1;
     if (chunked.status !== 413) found.push(`chunked body over 64 KiB: HTTP ${chunked.status}`);
 

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import WebSocket from 'ws';
@@ -222,5 +222,22 @@ export function wsCloseAfter(
       clearTimeout(timer);
       reject(error);
     });
+  });
+}
+
+/** A POST whose body arrives in chunks with no Content-Length: the size cap must hold without one. */
+export function postChunked(graphqlUrl: string, chunks: number, chunkBytes = 8_192): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(graphqlUrl);
+    const req = httpRequest(
+      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json' } },
+      (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('error', reject);
+    for (let i = 0; i < chunks; i++) req.write('x'.repeat(chunkBytes));
+    req.end();
   });
 }
