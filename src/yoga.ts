@@ -53,6 +53,11 @@ export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
     renderGraphiQL,
     cors: corsFor(origins),
     batching: false,
+    // server.ts caps bodies before yoga sees them (readBodyWithin, 64 KiB, the same cap as
+    // graphql-ws). Yoga's own 25 MB limit re-wraps every body in a TransformStream pipeline, whose
+    // AbortController and DOMException cost ~8% of a flow(id) request's CPU for a check that can
+    // never fire.
+    maxRequestBodySize: false,
     // Parse and validate hooks (limits, introspection, suggestions) run for graphql-ws too: ws.ts
     // goes through getEnveloped. The request-level ones (origin, CSRF) have their WebSocket
     // counterpart in the upgrade's Origin check (server.ts).
