@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { loadConfig } from '../../src/config.js';
 import { createGateway } from '../../src/server.js';
 import { createStore } from '../../src/store/keyv.js';
@@ -17,7 +16,7 @@ import { serve } from './child.js';
 const config = loadConfig(process.env);
 const store = createStore(config.redisUrl);
 const redis = config.redisUrl ? { pub: new Redis(config.redisUrl), sub: new Redis(config.redisUrl) } : undefined;
-const events = createFlowEvents(redis ? createRedisEventTarget({ publishClient: redis.pub, subscribeClient: redis.sub }) : undefined);
+const events = createFlowEvents(redis ? { publishClient: redis.pub, subscribeClient: redis.sub } : undefined);
 const repo = new FlowRepository(store.keyv);
 const gateway = await createGateway(config, { store, events });
 // As a load balancer would, wait for /ready: the Redis store connects on its first command and
