@@ -19,9 +19,9 @@ const redis = config.redisUrl ? { pub: new Redis(config.redisUrl), sub: new Redi
 const events = createFlowEvents(redis ? { publishClient: redis.pub, subscribeClient: redis.sub } : undefined);
 const repo = new FlowRepository(store.keyv);
 const gateway = await createGateway(config, { store, events });
-// As a load balancer would, wait for /ready: the Redis store connects on its first command and
-// refuses commands until then (disableOfflineQueue).
-for (let attempt = 0; ; attempt++) {
+// With Redis, wait for /ready as a load balancer would. Not without: /ready checks the Prove
+// credentials, which would fetch the token the cold-burst row counts.
+for (let attempt = 0; config.redisUrl; attempt++) {
   const ready = await fetch(`${gateway.url}/ready`).then((r) => r.ok, () => false);
   if (ready) break;
   if (attempt === 50) throw new Error('the gateway never became ready');
