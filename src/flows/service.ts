@@ -10,7 +10,7 @@ import { type Caller, ownerOf } from '../security/caller.js';
 import { normalisePhoneNumber, redactPhoneNumber, type PhonePolicy } from '../security/phone.js';
 import type { Flow } from './flow.js';
 import {
-  BindNotAllowedError, FlowExpiredError, FlowNotFoundError, GatewayError, InvalidInputError,
+  BindNotAllowedError, FlowExpiredError, FlowNotFoundError, GatewayError, InvalidInputError, RateLimitedError,
   NotAuthorizedError, UpstreamError,
 } from './errors.js';
 import { applyBind, applyStatus, canBind, expireIfDue, isTerminal, type Transition } from './state-machine.js';
@@ -216,7 +216,9 @@ export class FlowService {
     const deviceId =
       start.deviceId ?? (start.clientCustomerId ? await this.deps.repo.lastDevice(start.clientCustomerId) : undefined);
     const clientRequestId = start.clientRequestId ?? randomUUID();
-    const started = await this.callProve(() => this.deps.prove.unify(toUnifyRequest(start, clientRequestId, deviceId)));
+    const started = await this.callProve(() => this.deps.prove.unify(toUnifyRequest(start, clientRequestId, deviceId)), {
+      rateLimitedAsTyped: true,
+    });
     const now = this.now();
     const flow: Flow = {
       id: randomBytes(18).toString('base64url'),
@@ -328,11 +330,15 @@ export class FlowService {
   }
 
   /** Prove's failures in the domain's words. A refused credential is not the client's problem: it surfaces masked. */
-  private async callProve<T>(call: () => Promise<T>): Promise<T> {
+  private async callProve<T>(call: () => Promise<T>, options: { rateLimitedAsTyped?: boolean } = {}): Promise<T> {
     try {
       return await call();
     } catch (error) {
       if (!(error instanceof ProveError)) throw error;
+      if (options.rateLimitedAsTyped && error.kind === 'rate_limited') {
+        // A start refused for Prove's budget (ours or Prove's 429) tells the client when to come back.
+        throw new RateLimitedError(error.retryAfterSeconds ?? 1);
+      }
       if (error.kind === 'invalid_request') {
         throw new InvalidInputError(error.field ?? 'input', `Prove refused the request: ${error.message}`);
       }

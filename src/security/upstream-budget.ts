@@ -60,9 +60,11 @@ export function redisBudget(redis: Redis, perSecond: number, key = 'unify:upstre
  * though every slot was spaced correctly.
  */
 export function withBudget(client: ProveClient, budget: UpstreamBudget, maxWaitMs = 5_000): ProveClient {
-  // Half a slot, but never less than timers can keep: at high rates half a slot is under a
-  // millisecond and every call that waited would count as late.
-  const lateToleranceMs = Math.max(budget.intervalMs / 2, 4);
+  // Slots are JITTER_MARGIN wider than the rate needs, so a second holds fewer slots than the
+  // rate allows: a call may arrive up to 1000 * (JITTER_MARGIN - 1) ms after its slot before any
+  // sliding second can exceed the rate. Half of that is for our lateness (busy event loop, GC),
+  // half for the network's. Only a call later than that takes a new slot.
+  const lateToleranceMs = Math.max(budget.intervalMs / 2, (1000 * (JITTER_MARGIN - 1)) / 2);
   const admit = async (endpoint: string) => {
     for (let attempt = 0; ; attempt++) {
       const wait = await budget.reserve();
