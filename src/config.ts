@@ -38,6 +38,8 @@ export interface Config {
   trustProxyHops: number;
   /** Serve the status page at / (STATUS_PAGE=on|off; on by default outside production). */
   statusPage: boolean;
+  /** SIGTERM/SIGINT: how long requests in flight may take to finish before they are cut (SHUTDOWN_TIMEOUT). */
+  shutdownTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -75,7 +77,7 @@ const KNOWN = new Set([
   'PORT', 'HOST', 'NODE_ENV', 'PROVE_ENV', 'PROVE_BASE_URL', 'PROVE_CLIENT_ID', 'PROVE_CLIENT_SECRET',
   'REDIS_URL', 'GATEWAY_API_KEYS', 'START_LIMIT_PER_NUMBER', 'START_LIMIT_PER_ADDRESS',
   'PROVE_RATE_LIMIT', 'ALLOWED_COUNTRIES', 'CORS_ORIGINS', 'FLOW_TTL', 'LOG_LEVEL', 'TRUST_PROXY_HOPS',
-  'STATUS_PAGE', 'FINAL_TARGET_ORIGINS',
+  'STATUS_PAGE', 'FINAL_TARGET_ORIGINS', 'SHUTDOWN_TIMEOUT',
 ]);
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -168,6 +170,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bad('LOG_LEVEL', `must be one of fatal, error, warn, info, debug, trace, silent, got "${logLevel}"`);
   }
 
+  let shutdownTimeoutMs = 25_000;
+  if (env.SHUTDOWN_TIMEOUT) {
+    const parsed = parseDuration(env.SHUTDOWN_TIMEOUT);
+    if (parsed === undefined || parsed > 10 * 60_000) bad('SHUTDOWN_TIMEOUT', `must be a duration up to 10m such as 25s or 5000ms, got "${env.SHUTDOWN_TIMEOUT}"`);
+    else shutdownTimeoutMs = parsed;
+  }
+
   const statusPage = env.STATUS_PAGE || (production ? 'off' : 'on');
   if (statusPage !== 'on' && statusPage !== 'off') bad('STATUS_PAGE', `must be on or off, got "${statusPage}"`);
 
@@ -188,6 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     trustProxyHops: int('TRUST_PROXY_HOPS', 0, 0, 10),
     statusPage: statusPage === 'on',
+    shutdownTimeoutMs,
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

@@ -21,16 +21,33 @@ if (!config.production) console.log(`GraphiQL: ${gateway.graphqlUrl}`);
 if (config.statusPage) console.log(`Status page: ${gateway.url}/`);
 if (gateway.emulatorUrl) console.log(`Prove emulator (embedded, no credentials configured): ${gateway.emulatorUrl}`);
 
+// Graceful shutdown: /ready turns 503 "draining" and new work is refused, what is in flight
+// finishes within SHUTDOWN_TIMEOUT, WebSockets close with 1001, logs are flushed, exit 0. Exit 1
+// when the timeout had to cut something, or when closing itself hangs. A second SIGINT (Ctrl-C
+// twice) stops at once.
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    if (stopping) return;
+    if (stopping) {
+      if (signal === 'SIGINT') process.exit(1);
+      return;
+    }
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 10_000).unref();
-    void gateway.close().then(() => {
-      clearTimeout(force);
-      process.exit(0);
-    });
+    logger.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down');
+    const force = setTimeout(() => {
+      logger.error('shutdown did not finish in time; exiting');
+      logger.flush();
+      process.exit(1);
+    }, config.shutdownTimeoutMs + 5_000).unref();
+    void gateway
+      .shutdown(config.shutdownTimeoutMs)
+      .then(
+        (report) => (report.drained ? 0 : 1),
+        (error: Error) => (logger.error({ err: { message: error.message } }, 'shutdown failed'), 1),
+      )
+      .then((code) => {
+        clearTimeout(force);
+        logger.flush(() => process.exit(code));
+      });
   });
 }

@@ -16,10 +16,16 @@ import { memoryBudget, redisBudget, withBudget } from './security/upstream-budge
 import { createStartLimits } from './security/start-limits.js';
 import { readBodyWithin } from './security/body-limit.js';
 import { originPolicy } from './security/origin.js';
-import { createGatewayYoga } from './yoga.js';
+import { contextFor, createGatewayYoga } from './yoga.js';
+import { createKnownDocuments } from './fastpath/known-documents.js';
 import { attachGraphqlWs } from './ws.js';
 import { createMetrics } from './observability/metrics.js';
 import { createStatusPage } from './ui/status-page.js';
+import { withCircuitBreaker, type CircuitBreakerOptions } from './resilience/circuit-breaker.js';
+import { guardBudget, guardEvents, guardKeyv, guardLocks, logRedisConnection, StoreOutageLog } from './resilience/store-guard.js';
+import { createReadiness } from './resilience/readiness.js';
+import { HttpDrain } from './resilience/http-drain.js';
+import { ResumableFlowService } from './resilience/resumable-flows.js';
 
 /**
  * createGateway(config): yoga on node:http, graphql-ws on the same port, the store, pub/sub and the
@@ -27,7 +33,7 @@ import { createStatusPage } from './ui/status-page.js';
  */
 
 export const EMULATOR_PREFIX = '/prove-emulator';
-/** How long close() lets ordinary requests in flight finish before cutting their connections. */
+/** How long close() lets requests in flight finish before cutting their connections (main.ts passes SHUTDOWN_TIMEOUT). */
 const CLOSE_GRACE_MS = 5_000;
 
 export interface GatewayOptions {
@@ -42,6 +48,20 @@ export interface GatewayOptions {
   events?: FlowEvents;
   /** graphql-ws keepalive ping interval (default 12 s). */
   wsKeepAliveMs?: number;
+  /** Known query documents served without yoga's HTTP layer (default on; src/fastpath/known-documents.ts). */
+  knownDocuments?: boolean;
+  /** The circuit breaker around Prove (defaults: 5 consecutive failures, a probe after 5 s). */
+  breaker?: Omit<CircuitBreakerOptions, 'logger'>;
+  /** /ready: how long a credential check is remembered (default 10 s). */
+  readyCredentialsTtlMs?: number;
+}
+
+/** What a shutdown did: `drained` is false when the timeout cut requests or operations still running. */
+export interface ShutdownReport {
+  drained: boolean;
+  /** HTTP requests and graphql-ws queries/mutations still running when the timeout cut them. */
+  cut: number;
+  ms: number;
 }
 
 export interface Gateway {
@@ -51,6 +71,14 @@ export interface Gateway {
   emulatorUrl: string | undefined;
   /** What this instance holds open for live status: flow listeners and WebSocket connections (leak checks). */
   liveStats(): { flowListeners: number; webSockets: number };
+  /**
+   * Graceful shutdown: /ready answers 503 "draining" at once and new work is refused (HTTP 503,
+   * new sockets 503); requests and graphql-ws queries/mutations in flight finish (up to
+   * `timeoutMs`, then they are cut); WebSockets close with 1001 so clients reconnect elsewhere;
+   * then the port, the store and Redis are closed.
+   */
+  shutdown(timeoutMs?: number): Promise<ShutdownReport>;
+  /** shutdown() with a 5 s drain. */
   close(): Promise<void>;
 }
 
@@ -62,10 +90,17 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
 export async function createGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const store = options.store ?? createStore(config.redisUrl);
+  const drain = new HttpDrain();
   const redis = config.redisUrl
     ? { pub: new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 }), sub: new Redis(config.redisUrl) }
     : undefined;
-  const events =
+  if (redis) {
+    logRedisConnection(redis.pub, 'publish', logger);
+    logRedisConnection(redis.sub, 'subscribe', logger);
+  }
+  // Store failures become StoreUnavailableError (UpstreamError, retryable), logged once per outage.
+  const storeLog = new StoreOutageLog(logger);
+  const events = guardEvents(
     options.events ??
     createFlowEvents(
       redis && {
@@ -73,7 +108,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
         subscribeClient: redis.sub,
         onError: (error, command) => logger.warn({ err: { message: error.message }, command }, 'Redis pub/sub command failed'),
       },
-    );
+    ),
+    storeLog,
+  );
   const apiKeys = new ApiKeys(config.apiKeys);
   const emulator: ProveEmulator | undefined =
     config.prove.mode === 'emulator' ? createProveEmulator(options.emulator) : undefined;
@@ -94,31 +131,44 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     corsOrigins: config.corsOrigins,
     plugins: metrics.plugins,
   });
+  // Queries already validated through yoga's envelope, from clients without Origin: node:http answers them.
+  const knownDocuments =
+    options.knownDocuments === false
+      ? undefined
+      : createKnownDocuments({
+          yoga,
+          context: contextFor({ apiKeys, trustProxyHops: config.trustProxyHops, flows: () => flowsReady }),
+          metrics,
+          production: config.production,
+        });
   const statusPage = config.statusPage
     ? createStatusPage({ graphqlPath: yoga.graphqlEndpoint, emulatorPath: emulator ? EMULATOR_PREFIX : undefined, logger })
     : undefined;
 
-  // Responses in flight, so close() can end the ones that never end by themselves (SSE streams).
-  const inFlight = new Map<ServerResponse, IncomingMessage>();
+  // Set once the Prove client exists (after listen); until then /ready says credentials are unknown.
+  let readiness: ReturnType<typeof createReadiness> | undefined;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    inFlight.set(res, req);
-    res.once('close', () => inFlight.delete(res));
+    // Every request is tracked, so a shutdown can wait for the ones in flight (src/resilience/http-drain.ts).
+    drain.track(req, res);
     const url = req.url ?? '/';
+    // The embedded emulator is this gateway's own upstream: its calls in flight must finish during a drain.
     if (emulator && (url === EMULATOR_PREFIX || url.startsWith(`${EMULATOR_PREFIX}/`))) {
       req.url = url.slice(EMULATOR_PREFIX.length) || '/';
       return emulator.handle(req, res);
     }
-    if (url === '/health') return json(res, 200, { status: 'ok' });
-    if (statusPage?.handle(req, res)) return;
+    if (url === '/health') return json(res, 200, { status: 'ok', draining: drain.draining });
     if (url === '/ready') {
-      return void store
-        .ping()
-        .then(() => json(res, 200, { status: 'ready' }))
-        .catch((error: Error) => json(res, 503, { status: 'not ready', store: error.message }));
+      if (!readiness) return json(res, 503, { status: 'not ready', problems: ['starting'] });
+      return void readiness
+        .check()
+        .then((report) => json(res, report.ready ? 200 : 503, report.body))
+        .catch((error: Error) => json(res, 503, { status: 'not ready', problems: [error.message] }));
     }
+    if (drain.draining && !url.startsWith('/metrics')) return drain.refuse(res);
+    if (statusPage?.handle(req, res)) return;
     // Bodies are capped before yoga reads them (413, not a 500 or an unbounded buffer).
     void readBodyWithin(req, res).then((ok) => {
-      if (ok) void yoga.handle(req, res, { req });
+      if (ok && !knownDocuments?.serve(req, res)) void yoga.handle(req, res, { req });
     });
   });
   const origins = originPolicy({ corsOrigins: config.corsOrigins, production: config.production });
@@ -151,16 +201,29 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     ...options.prove,
     logger,
   });
-  const prove = withBudget(
-    metrics.instrumentProve(adapter),
-    redis ? redisBudget(redis.pub, config.proveRateLimit) : memoryBudget(config.proveRateLimit),
+  // Outermost, the circuit breaker: while Prove is down a call fails before it waits for a budget slot.
+  const prove = withCircuitBreaker(
+    withBudget(
+      metrics.instrumentProve(adapter),
+      redis ? guardBudget(redisBudget(redis.pub, config.proveRateLimit), redis.pub, storeLog) : memoryBudget(config.proveRateLimit),
+    ),
+    { ...options.breaker, logger },
   );
+  readiness = createReadiness({
+    store,
+    redis,
+    checkCredentials: (signal) => adapter.checkCredentials({ signal }),
+    circuit: () => prove.circuit(),
+    draining: () => drain.draining,
+    credentialsTtlMs: options.readyCredentialsTtlMs,
+  });
+  prove.onOutcome((outcome) => readiness?.observe(outcome));
   resolveFlows(
-    new FlowService({
+    new ResumableFlowService({
       prove,
-      repo: metrics.instrumentRepository(new FlowRepository(store.keyv, options.now)),
+      repo: metrics.instrumentRepository(new FlowRepository(guardKeyv(store.keyv, storeLog), options.now)),
       events,
-      locks: redis ? redisLocks(redis.pub) : processLocks,
+      locks: redis ? guardLocks(redisLocks(redis.pub), redis.pub, storeLog) : processLocks,
       phonePolicy: {
         sandbox: config.prove.mode === 'emulator' || config.prove.sandbox,
         allowedCountries: config.allowedCountries,
@@ -178,33 +241,33 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     }),
   );
 
-  let closed: Promise<void> | undefined;
+  let stopping: Promise<ShutdownReport> | undefined;
+  const shutdown = async (timeoutMs: number): Promise<ShutdownReport> => {
+    const started = Date.now();
+    drain.begin();
+    logger.info({ requests: drain.pending(), webSockets: ws.wss.clients.size, timeoutMs }, 'draining: refusing new work, finishing what is in flight');
+    // HTTP requests and graphql-ws operations in flight finish side by side, within one deadline.
+    const [httpDone] = await Promise.all([drain.settled(timeoutMs), ws.close(1001, 'Server shutting down', timeoutMs)]);
+    const cut = drain.pending() + ws.running();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    await emulator?.close();
+    await store.close();
+    redis?.pub.disconnect();
+    redis?.sub.disconnect();
+    const report: ShutdownReport = { drained: httpDone && cut === 0, cut, ms: Date.now() - started };
+    if (report.drained) logger.info(report, 'drained and closed');
+    else logger.warn(report, 'drain timeout: requests still in flight were cut');
+    return report;
+  };
   return {
     url,
     graphqlUrl: `${url}${yoga.graphqlEndpoint}`,
     emulatorUrl: emulator ? `${url}${EMULATOR_PREFIX}` : undefined,
     liveStats: () => ({ flowListeners: events.listenerCount(), webSockets: ws.wss.clients.size }),
-    close: () =>
-      (closed ??= (async () => {
-        await ws.close();
-        await new Promise<void>((resolve) => {
-          // A server-sent event stream is cut at once, as a WebSocket is closed with 1001 above:
-          // its client sees the stream break (not complete) and reconnects to another instance.
-          // Other requests in flight get a moment to finish.
-          const grace = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
-          server.close(() => {
-            clearTimeout(grace);
-            resolve();
-          });
-          server.closeIdleConnections();
-          for (const [res, req] of inFlight) {
-            if (res.headersSent && req.headers.accept?.includes('text/event-stream')) res.destroy();
-          }
-        });
-        await emulator?.close();
-        await store.close();
-        redis?.pub.disconnect();
-        redis?.sub.disconnect();
-      })()),
+    shutdown: (timeoutMs = CLOSE_GRACE_MS) => (stopping ??= shutdown(timeoutMs)),
+    close: async () => void (await (stopping ??= shutdown(CLOSE_GRACE_MS))),
   };
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { GraphQLError, getOperationAST, type ExecutionArgs } from 'graphql';
 import type { GatewayYoga } from './yoga.js';
 
 /**
@@ -18,14 +18,34 @@ export interface GraphqlWsOptions {
 
 export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: GraphqlWsOptions) {
   const { verifyOrigin } = options;
+  // Graceful shutdown (close()): no new sockets, no new operations; queries and mutations under
+  // way finish and their results (next + complete) are sent before the sockets close with 1001.
+  let draining = false;
+  const running = new WeakMap<object, Set<string>>();
+  let runningCount = 0;
+  const idleWaiters = new Set<() => void>();
+  const parked = new Set<() => void>();
+  const started = (ctx: object, id: string) => {
+    let ids = running.get(ctx);
+    if (!ids) running.set(ctx, (ids = new Set()));
+    if (!ids.has(id)) (ids.add(id), runningCount++);
+  };
+  // Deferred a turn: graphql-ws calls onComplete/onError just before it sends that message.
+  const finished = (ctx: object, id: string): void => {
+    setImmediate(() => {
+      if (!running.get(ctx)?.delete(id)) return;
+      if (--runningCount === 0) for (const wake of idleWaiters) wake();
+    });
+  };
   const wss = new WebSocketServer({
     server,
     path: yoga.graphqlEndpoint,
     maxPayload: 64 * 1024,
-    ...(verifyOrigin && {
-      verifyClient: (info: { origin: string; req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) =>
-        verifyOrigin(info.origin || undefined, info.req) ? done(true) : done(false, 403, 'Origin not allowed'),
-    }),
+    verifyClient: (info: { origin: string; req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) => {
+      if (draining) return done(false, 503, 'Server shutting down');
+      if (verifyOrigin && !verifyOrigin(info.origin || undefined, info.req)) return done(false, 403, 'Origin not allowed');
+      done(true);
+    },
   });
   type Envelope = ReturnType<GatewayYoga['getEnveloped']>;
   // One AbortController per operation: aborted when the client completes it or the socket
@@ -35,13 +55,21 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
   const disposable = useServer(
     {
       onConnect: (ctx) => options.admit(ctx.connectionParams),
+      onComplete: (ctx, id) => finished(ctx, id),
+      onError: (ctx, id) => finished(ctx, id),
       execute: (args) => (args.rootValue as Envelope).execute(args),
       subscribe: async (args) => {
         const result = await (args.rootValue as Envelope).subscribe(args);
         const controller = operations.get(args);
         return controller && isAsyncIterable(result) ? abortOnReturn(result, controller) : result;
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
+        if (draining) {
+          // Never run: the socket closes (1001) once the operations under way are done, and the
+          // client sends this one again after reconnecting, to another instance.
+          await new Promise<void>((resolve) => parked.add(resolve));
+          return [new GraphQLError('This instance is shutting down; the operation was not run', { extensions: { code: 'SHUTTING_DOWN' } })];
+        }
         const controller = new AbortController();
         const envelope = yoga.getEnveloped({
           req: ctx.extra.request,
@@ -58,6 +86,8 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
         }
         const errors = envelope.validate(envelope.schema, document);
         if (errors.length) return errors;
+        // Queries and mutations count until their result is sent; a subscription is cut at close and resumed elsewhere.
+        if (getOperationAST(document, payload.operationName)?.operation !== 'subscription') started(ctx, id);
         const args: ExecutionArgs = {
           schema: envelope.schema,
           operationName: payload.operationName ?? null,
@@ -75,9 +105,33 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
   );
   return {
     wss,
-    async close(code = 1001, reason = 'Server shutting down') {
+    /** Queries and mutations running on these sockets now. */
+    running: () => runningCount,
+    /**
+     * Stops taking sockets and operations, waits up to `graceMs` for the queries and mutations
+     * under way to send their results, then closes every socket with `code` (1001: clients
+     * reconnect, to another instance behind the load balancer) and refuses later upgrades with 503.
+     */
+    async close(code = 1001, reason = 'Server shutting down', graceMs = 0) {
+      draining = true;
+      if (runningCount > 0 && graceMs > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, graceMs);
+          function done() {
+            clearTimeout(timer);
+            idleWaiters.delete(done);
+            resolve();
+          }
+          idleWaiters.add(done);
+        });
+      }
       for (const client of wss.clients) client.close(code, reason);
+      for (const wake of parked) wake();
+      parked.clear();
       await disposable.dispose();
+      server.on('upgrade', (_req, socket) => {
+        socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n');
+      });
     },
   };
 }
