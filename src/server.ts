@@ -16,8 +16,7 @@ import { memoryBudget, redisBudget, withBudget } from './security/upstream-budge
 import { createStartLimits } from './security/start-limits.js';
 import { readBodyWithin } from './security/body-limit.js';
 import { originPolicy } from './security/origin.js';
-import { contextFor, createGatewayYoga } from './yoga.js';
-import { createKnownDocuments } from './fastpath/known-documents.js';
+import { createGatewayYoga } from './yoga.js';
 import { attachGraphqlWs } from './ws.js';
 import { createMetrics } from './observability/metrics.js';
 import { createStatusPage } from './ui/status-page.js';
@@ -48,8 +47,6 @@ export interface GatewayOptions {
   events?: FlowEvents;
   /** graphql-ws keepalive ping interval (default 12 s). */
   wsKeepAliveMs?: number;
-  /** Known query documents served without yoga's HTTP layer (default on; src/fastpath/known-documents.ts). */
-  knownDocuments?: boolean;
   /** The circuit breaker around Prove (defaults: 5 consecutive failures, a probe after 5 s). */
   breaker?: Omit<CircuitBreakerOptions, 'logger'>;
   /** /ready: how long a credential check is remembered (default 10 s). */
@@ -131,16 +128,6 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     corsOrigins: config.corsOrigins,
     plugins: metrics.plugins,
   });
-  // Queries already validated through yoga's envelope, from clients without Origin: node:http answers them.
-  const knownDocuments =
-    options.knownDocuments === false
-      ? undefined
-      : createKnownDocuments({
-          yoga,
-          context: contextFor({ apiKeys, trustProxyHops: config.trustProxyHops, flows: () => flowsReady }),
-          metrics,
-          production: config.production,
-        });
   const statusPage = config.statusPage
     ? createStatusPage({ graphqlPath: yoga.graphqlEndpoint, emulatorPath: emulator ? EMULATOR_PREFIX : undefined, logger })
     : undefined;
@@ -168,7 +155,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     if (statusPage?.handle(req, res)) return;
     // Bodies are capped before yoga reads them (413, not a 500 or an unbounded buffer).
     void readBodyWithin(req, res).then((ok) => {
-      if (ok && !knownDocuments?.serve(req, res)) void yoga.handle(req, res, { req });
+      if (ok) void yoga.handle(req, res, { req });
     });
   });
   const origins = originPolicy({ corsOrigins: config.corsOrigins, production: config.production });
