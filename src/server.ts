@@ -16,7 +16,8 @@ import { memoryBudget, redisBudget, withBudget } from './security/upstream-budge
 import { createStartLimits } from './security/start-limits.js';
 import { readBodyWithin } from './security/body-limit.js';
 import { originPolicy } from './security/origin.js';
-import { createGatewayYoga } from './yoga.js';
+import { contextFor, createGatewayYoga } from './yoga.js';
+import { createKnownDocuments } from './fastpath/known-documents.js';
 import { attachGraphqlWs } from './ws.js';
 import { createMetrics } from './observability/metrics.js';
 import { createStatusPage } from './ui/status-page.js';
@@ -47,6 +48,8 @@ export interface GatewayOptions {
   events?: FlowEvents;
   /** graphql-ws keepalive ping interval (default 12 s). */
   wsKeepAliveMs?: number;
+  /** Known query documents served without yoga's HTTP layer (default on; false turns it off; src/fastpath/known-documents.ts). */
+  knownDocuments?: false | { onServed?: () => void };
   /** The circuit breaker around Prove (defaults: 5 consecutive failures, a probe after 5 s). */
   breaker?: Omit<CircuitBreakerOptions, 'logger'>;
   /** /ready: how long a credential check is remembered (default 10 s). */
@@ -119,6 +122,17 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
 
   // Per gateway: several gateways in one process (tests) must not share counters.
   const metrics = createMetrics();
+  // Queries yoga has validated before, from clients without Origin: node:http answers them (src/fastpath/known-documents.ts).
+  const knownDocuments =
+    options.knownDocuments === false
+      ? undefined
+      : createKnownDocuments({
+          yoga: () => yoga,
+          context: contextFor({ apiKeys, trustProxyHops: config.trustProxyHops, flows: () => flowsReady }),
+          metrics,
+          production: config.production,
+          ...options.knownDocuments,
+        });
   const yoga = createGatewayYoga({
     flows: () => flowsReady,
     apiKeys,
@@ -126,7 +140,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     trustProxyHops: config.trustProxyHops,
     logger,
     corsOrigins: config.corsOrigins,
-    plugins: metrics.plugins,
+    plugins: knownDocuments ? [...metrics.plugins, knownDocuments.plugin] : metrics.plugins,
   });
   const statusPage = config.statusPage
     ? createStatusPage({ graphqlPath: yoga.graphqlEndpoint, emulatorPath: emulator ? EMULATOR_PREFIX : undefined, logger })
@@ -155,7 +169,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     if (statusPage?.handle(req, res)) return;
     // Bodies are capped before yoga reads them (413, not a 500 or an unbounded buffer).
     void readBodyWithin(req, res).then((ok) => {
-      if (ok) void yoga.handle(req, res, { req });
+      if (ok && !knownDocuments?.serve(req, res)) void yoga.handle(req, res, { req });
     });
   });
   const origins = originPolicy({ corsOrigins: config.corsOrigins, production: config.production });

@@ -44,6 +44,7 @@ export const CSRF_HEADERS = ['x-graphql-yoga-csrf', 'graphql-require-preflight',
 
 export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
   const origins = originPolicy({ corsOrigins: deps.corsOrigins, production: deps.production });
+  const buildContext = contextFor(deps);
   return createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -79,11 +80,24 @@ export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
     },
     logging: false,
     context: async (initial) => {
-      const caller = identifyCaller(authorizationOf(initial), clientAddress(initial.req, deps.trustProxyHops), deps.apiKeys);
-      if (!caller) {
+      const context = await buildContext(initial);
+      if (!context) {
         throw new GraphQLError('The API key is not valid', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
       }
-      return { caller, flows: await deps.flows(), signal: initial.signal ?? initial.request?.signal };
+      return context;
     },
   });
+}
+
+/**
+ * The GraphQL context of one request: the caller (public, or trusted by API key) and the flow
+ * service; undefined for a key that matches none (yoga answers 401). Shared by yoga and the
+ * known-documents fast path (src/fastpath/known-documents.ts), so both see the same caller.
+ */
+export function contextFor(deps: Pick<YogaDeps, 'apiKeys' | 'trustProxyHops' | 'flows'>) {
+  return async (initial: ServerContext & { request?: Request }): Promise<GraphQLContext | undefined> => {
+    const caller = identifyCaller(authorizationOf(initial), clientAddress(initial.req, deps.trustProxyHops), deps.apiKeys);
+    if (!caller) return undefined;
+    return { caller, flows: await deps.flows(), signal: initial.signal ?? initial.request?.signal };
+  };
 }

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, Summary, collectDefaultMetrics } from 'prom-client';
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { WebSocketServer } from 'ws';
@@ -43,6 +43,26 @@ export interface GatewayMetrics {
   instrumentRepository<R extends FlowRepository>(repo: R): R;
   /** Counts open graphql-ws connections. */
   instrumentWebSocketServer(wss: WebSocketServer): void;
+  /**
+   * A query answered by the known-documents fast path (src/fastpath/known-documents.ts), counted in
+   * the series a yoga request touches: @envelop/prometheus' phases, request counter, duration and
+   * summary, its error counter, and yoga's HTTP duration.
+   */
+  observeFastQuery(observation: FastQueryObservation): void;
+}
+
+export interface FastQueryObservation {
+  /** The selected operation's type (yoga's HTTP histogram). */
+  operationType: string;
+  /** The document's first operation's type (@envelop/prometheus labels by that one). */
+  envelopOperationType: string;
+  contextSeconds: number;
+  executeSeconds: number;
+  /** From the request's body parsed to the execution's end (the envelope's lifetime on yoga's path). */
+  totalSeconds: number;
+  httpSeconds: number;
+  statusCode: number;
+  errors: number;
 }
 
 export function createMetrics(): GatewayMetrics {
@@ -79,6 +99,14 @@ export function createMetrics(): GatewayMetrics {
   });
   // Touch the label sets we always expect, so dashboards see zeros instead of missing series.
   for (const type of ['MOBILE', 'DESKTOP', 'NONE']) flowsStarted.inc({ possession_type: type }, 0);
+
+  let fastSeries:
+    | Record<'parse' | 'validate' | 'context' | 'execute' | 'duration' | 'http', Histogram | undefined> & {
+        summary: Summary | undefined;
+        requests: Counter | undefined;
+        errors: Counter | undefined;
+      }
+    | undefined;
 
   const scrape = async () => {
     const [own, proc] = await Promise.all([registry.metrics(), processMetrics().metrics()]);
@@ -167,6 +195,31 @@ export function createMetrics(): GatewayMetrics {
         observeSave(flow);
       };
       return repo;
+    },
+    observeFastQuery: (o) => {
+      // The series exist once yoga has initialised its plugins (before any request is served).
+      const series = (fastSeries ??= {
+        parse: registry.getSingleMetric('graphql_envelop_phase_parse') as Histogram | undefined,
+        validate: registry.getSingleMetric('graphql_envelop_phase_validate') as Histogram | undefined,
+        context: registry.getSingleMetric('graphql_envelop_phase_context') as Histogram | undefined,
+        execute: registry.getSingleMetric('graphql_envelop_phase_execute') as Histogram | undefined,
+        duration: registry.getSingleMetric('graphql_envelop_request_duration') as Histogram | undefined,
+        summary: registry.getSingleMetric('graphql_envelop_request_time_summary') as Summary | undefined,
+        requests: registry.getSingleMetric('graphql_envelop_request') as Counter | undefined,
+        errors: registry.getSingleMetric('graphql_envelop_error_result') as Counter | undefined,
+        http: registry.getSingleMetric('graphql_yoga_http_duration') as Histogram | undefined,
+      });
+      const labels = { operationType: o.envelopOperationType };
+      // Parse and validate are cache hits on a known document, as they are on yoga's path.
+      series.parse?.observe(labels, 0);
+      series.validate?.observe(labels, 0);
+      series.context?.observe(labels, o.contextSeconds);
+      series.execute?.observe(labels, o.executeSeconds);
+      series.duration?.observe(labels, o.totalSeconds);
+      series.summary?.observe(labels, o.totalSeconds);
+      series.requests?.inc(labels);
+      if (o.errors) series.errors?.inc({ ...labels, phase: 'execute' }, o.errors);
+      series.http?.observe({ method: 'POST', statusCode: o.statusCode, operationType: o.operationType }, o.httpSeconds);
     },
     instrumentWebSocketServer: (wss) => {
       wss.on('connection', (socket) => {

@@ -32,7 +32,7 @@ export interface HardeningOptions {
 // graphql-js appends hints like ` Did you mean "phoneNumber"?` or ` Did you mean the enum value "MOBILE"?`.
 const SUGGESTION = /\s*Did you mean [^?]*\?/g;
 
-const withoutSuggestion = (error: GraphQLError): GraphQLError => {
+export const withoutSuggestion = (error: GraphQLError): GraphQLError => {
   if (!SUGGESTION.test(error.message)) return error;
   SUGGESTION.lastIndex = 0;
   return new GraphQLError(error.message.replace(SUGGESTION, ''), {

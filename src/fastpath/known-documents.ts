@@ -1,0 +1,232 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { execute, getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult, type OperationTypeNode } from 'graphql';
+import { createLRUCache, processRegularResult, type Plugin } from 'graphql-yoga';
+import type { GatewayYoga, ServerContext } from '../yoga.js';
+import { schema, type GraphQLContext } from '../schema/index.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
+import { withoutSuggestion } from '../security/graphql-hardening.js';
+
+/**
+ * A fast path for the queries known clients send over and over (the status page's `PageStatus`,
+ * a backend's `Flow`): the same documents, the same shape of request. It skips yoga's HTTP layer
+ * (@whatwg-node's Request/Response, body and params parsing, result processing) and the envelop
+ * pipeline per request, and serves the answer straight from node:http.
+ *
+ * It serves exactly one shape and nothing else; every other request falls through to yoga unchanged:
+ * - `POST /graphql`, `content-type: application/json` (optionally `; charset=utf-8`), no `Origin`
+ *   (browsers keep yoga's CORS, origin and CSRF checks), `accept` absent, `*\/*`, `application/json`
+ *   or `application/graphql-response+json` (answered with the media type yoga would choose);
+ * - a JSON body `{ query, variables?, operationName? }` (already capped at 64 KiB by readBodyWithin);
+ * - a query string that yoga itself has already parsed AND validated for an HTTP request (learned by
+ *   `plugin`, an envelop hook on yoga's own validation: graphql-armor's limits, introspection off in
+ *   production and every other rule have passed exactly as on yoga's path; the first request of a
+ *   document always goes through yoga), whose selected operation is a `query`. Mutations and
+ *   subscriptions always take yoga's path with all its plugins. A document that never validated is
+ *   never known: yoga answers it every time, with its errors and status.
+ * - a caller the context factory accepts (a bad API key goes to yoga, which answers 401).
+ *
+ * Results are serialised as yoga's regular result processor does; a result with errors goes
+ * through yoga's own masking (maskedErrors), suggestion stripping and `processRegularResult`. If
+ * execution never started (the variables did not coerce: no resolver ran), yoga answers instead.
+ * The request is counted in the same Prometheus series a yoga request touches (metrics.ts).
+ */
+
+export interface KnownDocumentsOptions {
+  /** The gateway's yoga (created after this: `plugin` goes into its plugin list). */
+  yoga: () => GatewayYoga;
+  /** The context factory yoga uses (src/yoga.ts): undefined for a caller yoga would refuse. */
+  context: (server: ServerContext) => Promise<GraphQLContext | undefined>;
+  metrics: GatewayMetrics;
+  production: boolean;
+  /** Distinct documents remembered (default 500). */
+  maxDocuments?: number;
+  /** Longer documents are never remembered (default 16 KiB; real operations are 1–2 KiB). */
+  maxDocumentLength?: number;
+  /** Called for each request this path answers (tests check which path served what). */
+  onServed?: () => void;
+}
+
+interface Compiled {
+  document: DocumentNode;
+  /** The `operationType` label @envelop/prometheus gives (the document's first operation). */
+  envelopOperationType: OperationTypeNode;
+}
+
+/** An operation of a known document: only queries are served. */
+interface Selected {
+  compiled: Compiled;
+  operationName: string | undefined;
+  variables: Record<string, unknown> | undefined;
+}
+
+export interface KnownDocuments {
+  /** Learns the documents yoga validates (put it in yoga's plugins). */
+  plugin: Plugin;
+  /** Serves the request when it is of the one known shape (true), or leaves it to yoga untouched (false). */
+  serve(req: IncomingMessage, res: ServerResponse): boolean;
+}
+
+const ACCEPTED: Record<string, string> = {
+  '*/*': 'application/json',
+  'application/json': 'application/json',
+  'application/graphql-response+json': 'application/graphql-response+json',
+};
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+export function createKnownDocuments(options: KnownDocumentsOptions): KnownDocuments {
+  const { metrics } = options;
+  const maxLength = options.maxDocumentLength ?? 16 * 1024;
+  // query string -> the document yoga parsed and validated from it.
+  const documents = createLRUCache<Compiled>({ max: options.maxDocuments ?? 500 });
+  // yoga's masking (the maskedErrors option, with its "Unexpected error." and logging), as yoga applies it.
+  type Masking = { maskError: (e: unknown, m: string, dev?: boolean) => GraphQLError; errorMessage: string; isDev?: boolean };
+  const masking = (yoga: GatewayYoga): Masking => {
+    const masked = (yoga as unknown as { maskedErrorsOpts: Masking | null }).maskedErrorsOpts;
+    if (!masked) throw new Error('known documents expect yoga with maskedErrors on');
+    return masked;
+  };
+
+  const learn = (query: string, document: DocumentNode) => {
+    if (query.length > maxLength || documents.get(query)) return;
+    const first = document.definitions.find((d) => d.kind === 'OperationDefinition');
+    if (first?.kind !== 'OperationDefinition') return;
+    documents.set(query, { document, envelopOperationType: first.operation });
+  };
+  const plugin: Plugin = {
+    onValidate: ({ params, context }) => {
+      // HTTP requests only (graphql-ws operations have no `request`), and only what validated.
+      const { request, params: requestParams } = context as { request?: unknown; params?: { query?: unknown } };
+      if (!request || typeof requestParams?.query !== 'string') return undefined;
+      const query = requestParams.query;
+      return ({ valid }) => {
+        if (valid) learn(query, params.documentAST);
+      };
+    },
+  };
+
+  const select = (body: Buffer): Selected | undefined => {
+    let params: unknown;
+    try {
+      params = JSON.parse(body.toString('utf8'));
+    } catch {
+      return undefined;
+    }
+    if (!isPlainObject(params)) return undefined;
+    const { query, variables, operationName } = params;
+    for (const key in params) {
+      if (key !== 'query' && key !== 'variables' && key !== 'operationName') return undefined;
+    }
+    if (typeof query !== 'string' || query.length > maxLength) return undefined;
+    if (variables !== undefined && variables !== null && !isPlainObject(variables)) return undefined;
+    if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return undefined;
+    const compiled = documents.get(query);
+    if (!compiled) return undefined;
+    const operation = getOperationAST(compiled.document, operationName ?? undefined);
+    if (!operation || operation.operation !== 'query') return undefined;
+    return { compiled, operationName: operationName ?? undefined, variables: variables ?? undefined };
+  };
+
+  const write = (res: ServerResponse, status: number, headers: Record<string, string>, body: string) => {
+    if (res.destroyed || res.headersSent) return;
+    headers['content-length'] = String(Buffer.byteLength(body));
+    res.writeHead(status, headers);
+    res.end(body);
+  };
+
+  return {
+    plugin,
+    serve(req, res) {
+      const yoga = options.yoga();
+      if (req.method !== 'POST' || req.url !== yoga.graphqlEndpoint) return false;
+      const { headers } = req;
+      if (headers.origin !== undefined) return false;
+      const contentType = headers['content-type']?.toLowerCase();
+      if (contentType !== 'application/json' && contentType !== 'application/json; charset=utf-8') return false;
+      const mediaType = headers.accept === undefined ? 'application/json' : ACCEPTED[headers.accept];
+      if (!mediaType) return false;
+      const body = (req as IncomingMessage & { body?: unknown }).body;
+      if (!Buffer.isBuffer(body)) return false;
+      const started = performance.now();
+      const selected = select(body);
+      if (!selected) return false;
+      void run(yoga, req, res, selected, mediaType, started);
+      return true;
+    },
+  };
+
+  async function run(
+    yoga: GatewayYoga,
+    req: IncomingMessage,
+    res: ServerResponse,
+    { compiled, operationName, variables: variableValues }: Selected,
+    mediaType: string,
+    started: number,
+  ) {
+    // The request's own signal, as yoga's: aborted when the client goes away before the answer.
+    const controller = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) controller.abort();
+    };
+    res.once('close', onClose);
+    let executing = false;
+    try {
+      const contextStarted = performance.now();
+      const contextValue = await options.context({ req, signal: controller.signal });
+      if (!contextValue) return void yoga.handle(req, res, { req });
+      const executeStarted = performance.now();
+      executing = true;
+      let result = (await execute({
+        schema,
+        document: compiled.document,
+        contextValue,
+        variableValues,
+        operationName,
+      })) as ExecutionResult;
+      const executed = performance.now();
+      // No resolver ran (the variables did not coerce): yoga answers, with its own words and status.
+      if (result.errors?.length && !('data' in result)) return void yoga.handle(req, res, { req });
+      let status = 200;
+      let text: string;
+      const headers: Record<string, string> = { 'content-type': `${mediaType}; charset=utf-8` };
+      if (result.errors?.length) {
+        const masked = masking(yoga);
+        result = {
+          ...result,
+          errors: result.errors.map((error) => {
+            const m = masked.maskError(error, masked.errorMessage, masked.isDev);
+            return options.production ? withoutSuggestion(m) : m;
+          }),
+        };
+        const response = processRegularResult(result, yoga.fetchAPI, mediaType);
+        status = response.status;
+        text = await response.text();
+        response.headers.forEach((value, key) => (headers[key] = value));
+      } else {
+        text = JSON.stringify(result);
+      }
+      write(res, status, headers, text);
+      options.onServed?.();
+      metrics.observeFastQuery({
+        operationType: 'query',
+        envelopOperationType: compiled.envelopOperationType,
+        contextSeconds: (executeStarted - contextStarted) / 1000,
+        executeSeconds: (executed - executeStarted) / 1000,
+        totalSeconds: (executed - started) / 1000,
+        httpSeconds: (performance.now() - started) / 1000,
+        statusCode: status,
+        errors: result.errors?.length ?? 0,
+      });
+    } catch (error) {
+      // Not expected: execute reports resolver errors in its result. Before execution started,
+      // yoga answers the request as if the fast path had never seen it; after, it must not run twice.
+      if (!executing) return void yoga.handle(req, res, { req });
+      const masked = masking(yoga);
+      const unexpected = masked.maskError(error, masked.errorMessage, masked.isDev);
+      write(res, 500, { 'content-type': `${mediaType}; charset=utf-8` }, JSON.stringify({ errors: [unexpected] }));
+    } finally {
+      res.off('close', onClose);
+    }
+  }
+}

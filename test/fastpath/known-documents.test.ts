@@ -1,0 +1,247 @@
+import { request as httpRequest } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { print, getIntrospectionQuery } from 'graphql';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config.js';
+import { createGateway, type Gateway } from '../../src/server.js';
+import { createStore } from '../../src/store/keyv.js';
+import { createFlowEvents } from '../../src/events/flow-events.js';
+import { FlowDocument, UnifyStatusDocument, StartUnifyDocument } from '../generated/graphql.js';
+import { PageStatusDocument } from '../../src/ui/page/generated/graphql.js';
+import { startUpstream, type Upstream } from '../security/support.js';
+import { TEST_API_KEY } from '../support/gateway.js';
+
+/**
+ * The known-documents fast path (src/fastpath/known-documents.ts) answers byte for byte as yoga
+ * does. Two production gateways share one store, pub/sub and Prove emulator: `fast` with the fast
+ * path, `yoga` without it. Every request is sent to both with the same headers and body, and the
+ * status, the headers that matter and the body must be identical; the served counter says which
+ * requests the fast path took.
+ */
+
+let upstream: Upstream;
+let fast: Gateway;
+let yoga: Gateway;
+let served = 0;
+const warmed = new Set<string>();
+
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** A raw request (node:http, so no header is added behind our back: no Origin, no Accept unless given). */
+function send(url: string, body: string, headers: Record<string, string | undefined>): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const clean = Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined)) as Record<string, string>;
+    const req = httpRequest(url, { method: 'POST', headers: { 'content-length': String(Buffer.byteLength(body)), ...clean } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c)).on('end', () => {
+        const kept: Record<string, string> = {};
+        for (const [k, v] of Object.entries(res.headers)) if (k !== 'date' && typeof v === 'string') kept[k] = v;
+        resolve({ status: res.statusCode ?? 0, headers: kept, body: Buffer.concat(chunks).toString('utf8') });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** The same request to both gateways; returns both answers and whether the fast path served it. */
+async function both(body: unknown, headers: Record<string, string | undefined> = {}) {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const h = { 'content-type': 'application/json', ...headers };
+  const before = served;
+  // The fast path knows only documents yoga has validated once before.
+  if (!warmed.has(text)) {
+    warmed.add(text);
+    await send(fast.graphqlUrl, text, h);
+  }
+  const viaFast = await send(fast.graphqlUrl, text, h);
+  const tookFast = served > before;
+  const viaYoga = await send(yoga.graphqlUrl, text, h);
+  return { viaFast, viaYoga, tookFast };
+}
+
+const ACCEPTS = [undefined, '*/*', 'application/json', 'application/graphql-response+json'];
+const trusted = { authorization: `Bearer ${TEST_API_KEY}` };
+
+beforeAll(async () => {
+  upstream = await startUpstream();
+  const env = {
+    NODE_ENV: 'production', PORT: '0', GATEWAY_API_KEYS: TEST_API_KEY,
+    START_LIMIT_PER_NUMBER: '10000/1m', START_LIMIT_PER_ADDRESS: '10000/1m', ...upstream.env,
+  };
+  const store = createStore(undefined);
+  const events = createFlowEvents();
+  const logger = pino({ level: 'silent' });
+  fast = await createGateway(loadConfig(env), { logger, store, events, knownDocuments: { onServed: () => served++ } });
+  yoga = await createGateway(loadConfig(env), { logger, store, events, knownDocuments: false });
+});
+
+afterAll(async () => {
+  await fast?.close();
+  await yoga?.close();
+  await upstream?.close();
+});
+
+async function startFlow(phoneNumber = '2001004018') {
+  // Mutations never take the fast path.
+  const { viaFast, tookFast } = await both({ query: print(StartUnifyDocument), variables: { input: { possessionType: 'MOBILE', phoneNumber } } }, trusted);
+  expect(tookFast).toBe(false);
+  const id = JSON.parse(viaFast.body).data.startUnify.flow.id as string;
+  // 2001004018 passes with no device step: the first status makes the flow VERIFIED (terminal), so
+  // further reads answer from the store and both gateways see the same flow.
+  await send(yoga.graphqlUrl, JSON.stringify({ query: print(UnifyStatusDocument), variables: { flowId: id } }), { 'content-type': 'application/json' });
+  return id;
+}
+
+describe('known documents: identical answers', () => {
+  it('serves every query of test/documents and the status page, for every accept, public and trusted, as yoga does', async () => {
+    const id = await startFlow();
+    const queries = [
+      { query: print(FlowDocument), variables: { id } },
+      { query: print(FlowDocument), variables: { id }, operationName: 'Flow' },
+      { query: print(UnifyStatusDocument), variables: { flowId: id } },
+      { query: String(PageStatusDocument), variables: { flowId: id }, operationName: null },
+      // Unknown flows: null for flow(id), a typed error for unifyStatus.
+      { query: print(FlowDocument), variables: { id: 'no-such-flow' } },
+      { query: print(UnifyStatusDocument), variables: { flowId: 'no-such-flow' } },
+    ];
+    for (const body of queries) {
+      for (const accept of ACCEPTS) {
+        for (const auth of [{}, trusted]) {
+          const { viaFast, viaYoga, tookFast } = await both(body, { accept, ...auth });
+          expect(tookFast, `${accept} ${body.query.slice(0, 20)}`).toBe(true);
+          expect(viaFast).toEqual(viaYoga);
+          expect(viaFast.status).toBe(200);
+        }
+      }
+    }
+    // The trusted caller sees more than the public one: the caller reached the resolvers.
+    const pub = JSON.parse((await both({ query: print(FlowDocument), variables: { id } })).viaFast.body).data.flow;
+    const key = JSON.parse((await both({ query: print(FlowDocument), variables: { id } }, trusted)).viaFast.body).data.flow;
+    expect(pub.correlationId).toBeNull();
+    expect(key.correlationId).toEqual(expect.any(String));
+    expect(key.phoneNumber).not.toEqual(pub.phoneNumber);
+  });
+
+  it('content-type with charset is served; other shapes go to yoga and still answer the same', async () => {
+    const id = await startFlow();
+    const body = { query: print(FlowDocument), variables: { id } };
+    expect((await both(body, { 'content-type': 'application/json; charset=utf-8' })).tookFast).toBe(true);
+    for (const headers of [
+      { accept: 'application/json; charset=utf-8' },
+      { accept: 'application/graphql-response+json, application/json' },
+      { accept: 'text/event-stream' },
+      { accept: 'text/html' },
+      { 'content-type': 'text/plain' },
+      { 'content-type': 'application/graphql' },
+    ]) {
+      const { viaFast, viaYoga, tookFast } = await both(body, headers);
+      expect(tookFast, JSON.stringify(headers)).toBe(false);
+      expect(viaFast).toEqual(viaYoga);
+    }
+    for (const extra of [{ extensions: {} }, { variables: [id] }, { operationName: 5 }, { unknown: 1 }]) {
+      const { viaFast, viaYoga, tookFast } = await both({ ...body, ...extra });
+      expect(tookFast, JSON.stringify(extra)).toBe(false);
+      expect(viaFast).toEqual(viaYoga);
+    }
+  });
+
+  it('a browser (Origin) always takes yoga, with its CORS and origin checks', async () => {
+    const id = await startFlow();
+    const body = { query: print(FlowDocument), variables: { id } };
+    for (const origin of ['https://evil.example', fast.url]) {
+      const { tookFast, viaFast } = await both(body, { origin });
+      expect(tookFast).toBe(false);
+      expect(viaFast.status).toBe(origin === fast.url ? 200 : 403);
+    }
+  });
+});
+
+describe('known documents: hostile requests behave as through yoga', () => {
+  const cases: [string, unknown, Record<string, string>][] = [
+    ['a bad API key (401)', { query: print(FlowDocument), variables: { id: 'x' } }, { authorization: 'Bearer wrong-key' }],
+    ['a malformed Authorization', { query: print(FlowDocument), variables: { id: 'x' } }, { authorization: 'Basic abc' }],
+    ['introspection in production', { query: getIntrospectionQuery() }, {}],
+    ['__schema alone', { query: '{ __schema { types { name } } }' }, {}],
+    ['malformed JSON', '{"query": "{ flow(id: \\"x\\") { id } }"', {}],
+    ['not an object', '["{ __typename }"]', {}],
+    ['a syntax error', { query: '{ flow(id: "x") { id ' }, {}],
+    ['an unknown field (no suggestion in production)', { query: '{ flow(id: "x") { idd } }' }, {}],
+    ['too deep', { query: `{ flow(id: "x") { id ${'... on UnifyFlow { '.repeat(20)}id${' }'.repeat(20)} } }` }, {}],
+    ['too many aliases', { query: `{ ${Array.from({ length: 12 }, (_, i) => `a${i}: flow(id: "x") { id }`).join(' ')} }` }, {}],
+    ['too many tokens', { query: `{ flow(id: "x") { ${'id '.repeat(1200)} } }` }, {}],
+    ['a missing variable', { query: print(FlowDocument), variables: {} }, {}],
+    ['a variable of the wrong type', { query: print(FlowDocument), variables: { id: { a: 1 } } }, {}],
+    ['an enum value misspelt (no suggestion)', { query: 'query($t: PossessionType!) { __typename }', variables: { t: 'MOBIL' } }, {}],
+    ['an unknown operationName', { query: print(FlowDocument), variables: { id: 'x' }, operationName: 'Nope' }, {}],
+    ['two anonymous operations', { query: '{ __typename } { __typename }' }, {}],
+    ['a mutation', { query: 'mutation { bindPhone(input: { flowId: "x", phoneNumber: "2001004015" }) { __typename } }' }, {}],
+    ['a subscription over POST', { query: 'subscription { unifyStatus(flowId: "x") { __typename } }' }, {}],
+    ['a query and a mutation, the mutation selected', { query: `query Q { __typename } mutation M { bindPhone(input: { flowId: "x", phoneNumber: "1" }) { __typename } }`, operationName: 'M' }, {}],
+  ];
+  for (const [name, body, headers] of cases) {
+    it(name, async () => {
+      for (const accept of ACCEPTS) {
+        const { viaFast, viaYoga, tookFast } = await both(body, { accept, ...headers });
+        expect(tookFast).toBe(false);
+        expect(viaFast).toEqual(viaYoga);
+      }
+    });
+  }
+
+  it('a query served by the fast path once is still refused the same way with a bad key', async () => {
+    const body = { query: print(FlowDocument), variables: { id: 'x' } };
+    expect((await both(body)).tookFast).toBe(true);
+    const { viaFast, viaYoga, tookFast } = await both(body, { authorization: 'Bearer wrong' });
+    expect(tookFast).toBe(false);
+    expect(viaFast.status).toBe(401);
+    expect(viaFast).toEqual(viaYoga);
+  });
+
+  it('the query of a document that also holds a mutation is served; the mutation is not', async () => {
+    const id = await startFlow();
+    const query = `${print(FlowDocument)}\nmutation Bind($input: BindPhoneInput!) { bindPhone(input: $input) { __typename } }`;
+    const q = await both({ query, variables: { id }, operationName: 'Flow' });
+    expect(q.tookFast).toBe(true);
+    expect(q.viaFast).toEqual(q.viaYoga);
+    const m = await both({ query, variables: { input: { flowId: id, phoneNumber: '2001004018' } }, operationName: 'Bind' }, trusted);
+    expect(m.tookFast).toBe(false);
+    expect(JSON.parse(m.viaFast.body).data.bindPhone.__typename).toBe(JSON.parse(m.viaYoga.body).data.bindPhone.__typename);
+  });
+});
+
+describe('known documents: metrics', () => {
+  const scrape = async (g: Gateway) => {
+    const text = await (await fetch(`${g.url}/metrics`)).text();
+    const series = new Map<string, number>();
+    for (const line of text.split('\n')) {
+      if (!line.startsWith('graphql_') || line.includes('quantile=')) continue;
+      const at = line.lastIndexOf(' ');
+      const name = line.slice(0, at);
+      // Durations differ; which series moved, and the counts, must not.
+      if (name.includes('_sum')) continue;
+      series.set(name, Number(line.slice(at + 1)));
+    }
+    return series;
+  };
+  const delta = (a: Map<string, number>, b: Map<string, number>) => {
+    const out: Record<string, number> = {};
+    for (const [k, v] of b) if (v !== (a.get(k) ?? 0) && !k.includes('_bucket')) out[k] = v - (a.get(k) ?? 0);
+    return out;
+  };
+
+  it('a request served by the fast path moves the same Prometheus series as through yoga', async () => {
+    const id = await startFlow();
+    const body = { query: print(FlowDocument), variables: { id } };
+    await both(body); // both have seen the document once
+    const [f0, y0] = [await scrape(fast), await scrape(yoga)];
+    for (let i = 0; i < 3; i++) expect((await both(body, { accept: 'application/graphql-response+json' })).tookFast).toBe(true);
+    const [f1, y1] = [await scrape(fast), await scrape(yoga)];
+    expect(delta(f0, f1)).toEqual(delta(y0, y1));
+    expect(delta(f0, f1)).toMatchObject({ 'graphql_envelop_request{operationType="query"}': 3 });
+  });
+});
