@@ -22,7 +22,7 @@ interface Profile {
 const argv = process.argv.slice(2);
 const topIndex = argv.indexOf('--top');
 const top = topIndex >= 0 ? Number(argv[topIndex + 1]) : 30;
-const files = argv.filter((a, i) => !a.startsWith('--') && i !== topIndex + 1);
+const files = argv.filter((a, i) => !a.startsWith('--') && (topIndex < 0 || i !== topIndex + 1));
 
 const where = (url: string): string => {
   if (!url) return '(native)';
