@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import { startSharedProve, type SharedProve } from '../live/support.js';
 import { getJson, post, reap, sleep, spawnGateway, type ChildGateway } from './support.js';
 
@@ -124,5 +125,17 @@ describe('SIGTERM: graceful shutdown of src/main.ts', () => {
     expect(exit.at - signalledAt).toBeLessThan(3_000);
     expect((await Promise.all(inFlight)).every((r) => r instanceof Error)).toBe(true);
     expect(child.output()).toMatch(/drain timeout: requests still in flight were cut/);
+  });
+});
+
+describe('SHUTDOWN_TIMEOUT', () => {
+  it('defaults to 25 s, takes a duration, and refuses anything else naming the variable', () => {
+    expect(loadConfig({}).shutdownTimeoutMs).toBe(25_000);
+    expect(loadConfig({ SHUTDOWN_TIMEOUT: '5s' }).shutdownTimeoutMs).toBe(5_000);
+    expect(loadConfig({ SHUTDOWN_TIMEOUT: '1500ms' }).shutdownTimeoutMs).toBe(1_500);
+    for (const bad of ['soon', '-1s', '11m']) {
+      expect(() => loadConfig({ SHUTDOWN_TIMEOUT: bad })).toThrow(ConfigError);
+      expect(() => loadConfig({ SHUTDOWN_TIMEOUT: bad })).toThrow(/SHUTDOWN_TIMEOUT: must be a duration/);
+    }
   });
 });

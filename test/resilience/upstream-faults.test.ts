@@ -2,6 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { bind, start, started, status, stored, trusted } from '../support/flows.js';
 import { getJson } from './support.js';
+import { isOutage } from '../../src/resilience/circuit-breaker.js';
+import { ProveError, type ProveErrorKind } from '../../src/prove/types.js';
 
 /**
  * Prove misbehaving, endpoint by endpoint, through the public GraphQL API and the emulator's
@@ -156,6 +158,20 @@ describe.concurrent('fault matrix: every Prove endpoint against every fault', ()
 });
 
 describe('circuit breaker', () => {
+  it('what counts as Prove being down', () => {
+    const error = (kind: ProveErrorKind, status?: number) => new ProveError({ kind, status, endpoint: '/v3/unify', message: kind });
+    expect(isOutage(error('unavailable', 503))).toBe(true);
+    expect(isOutage(error('unavailable'))).toBe(true); // an unreadable body
+    expect(isOutage(error('timeout'))).toBe(true);
+    expect(isOutage(error('network'))).toBe(true);
+    expect(isOutage(error('rate_limited', 429))).toBe(true); // Prove's own 429
+    expect(isOutage(error('rate_limited'))).toBe(false); // our upstream budget's refusal
+    expect(isOutage(error('invalid_request', 400))).toBe(false);
+    expect(isOutage(error('unauthorized', 401))).toBe(false);
+    expect(isOutage(new DOMException('aborted', 'AbortError'))).toBe(false);
+    expect(isOutage(new Error('The client is offline'))).toBe(false); // the store, not Prove
+  });
+
   it('opens after consecutive outage failures, fails fast without calling Prove, probes, and closes when Prove answers', async () => {
     const gw = await fresh({ breaker: { failures: 3, halfOpenAfterMs: 400 } });
     const input = { possessionType: 'MOBILE' as const, phoneNumber: '2001004015' };
