@@ -21,7 +21,7 @@ import { createKnownDocuments } from './fastpath/known-documents.js';
 import { attachGraphqlWs } from './ws.js';
 import { createMetrics } from './observability/metrics.js';
 import { createStatusPage } from './ui/status-page.js';
-import { withCircuitBreaker, type CircuitBreakerOptions } from './resilience/circuit-breaker.js';
+import { registerCircuitMetric, withCircuitBreaker, type CircuitBreakerOptions } from './resilience/circuit-breaker.js';
 import { guardBudget, guardEvents, guardKeyv, guardLocks, logRedisConnection, StoreOutageLog } from './resilience/store-guard.js';
 import { createReadiness } from './resilience/readiness.js';
 import { HttpDrain } from './resilience/http-drain.js';
@@ -219,6 +219,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     credentialsTtlMs: options.readyCredentialsTtlMs,
   });
   prove.onOutcome((outcome) => readiness?.observe(outcome));
+  registerCircuitMetric(metrics.registry, prove);
   resolveFlows(
     new ResumableFlowService({
       prove,

@@ -1,5 +1,6 @@
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 import type { Logger } from 'pino';
+import { Gauge, type Registry } from 'prom-client';
 import { ProveError, type CallOptions, type ProveClient } from '../prove/types.js';
 
 /**
@@ -106,4 +107,17 @@ export function withCircuitBreaker(client: ProveClient, options: CircuitBreakerO
     circuit: () => NAMES[policy.state],
     onOutcome: (listener) => void listeners.push(listener),
   };
+}
+
+/** `unify_prove_circuit_state` on a gateway's registry: 0 closed, 1 open, 2 half-open (read at scrape). */
+export function registerCircuitMetric(registry: Registry, client: Pick<GuardedProveClient, 'circuit'>): void {
+  const values: Record<CircuitStateName, number> = { closed: 0, open: 1, 'half-open': 2 };
+  new Gauge({
+    name: 'unify_prove_circuit_state',
+    help: 'The circuit breaker around Prove: 0 closed (calls go through), 1 open (calls fail fast), 2 half-open (one probe call)',
+    registers: [registry],
+    collect() {
+      this.set(values[client.circuit()]);
+    },
+  });
 }

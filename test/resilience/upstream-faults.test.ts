@@ -184,6 +184,8 @@ describe('circuit breaker', () => {
       expect(result.__typename === 'UpstreamError' && result.upstreamStatus).toBe(503);
     }
     expect((await getJson(`${gw.url}/ready`)).body).toMatchObject({ status: 'ready', checks: { prove: { circuit: 'open' } } });
+    const metric = async () => /^unify_prove_circuit_state (\d)$/m.exec(await (await fetch(`${gw.url}/metrics`)).text())?.[1];
+    expect(await metric()).toBe('1');
 
     // Open: nothing reaches Prove, every endpoint answers at once, the flow stays as it was.
     const unifyBefore = await calls('/v3/unify');
@@ -213,6 +215,7 @@ describe('circuit breaker', () => {
     await new Promise((resolve) => setTimeout(resolve, 450));
     const probe = await started(gw, input);
     expect((await getJson(`${gw.url}/ready`)).body.checks.prove.circuit).toBe('closed');
+    expect(await metric()).toBe('0');
     await gw.sim.authenticate({ authToken: probe.authToken, otp: '1234' });
     const done = await status(gw, probe.flow.id);
     expect(done.__typename === 'UnifyStatusPayload' && done.flow.state).toBe('VERIFIED');
