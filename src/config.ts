@@ -153,15 +153,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (origin !== '*' && !/^https?:\/\/[^/]+$/.test(origin)) bad('CORS_ORIGINS', `"${origin}" must be an origin like https://app.example.com`);
   }
 
-  const finalTargetOrigins = list(env.FINAL_TARGET_ORIGINS);
-  for (const origin of finalTargetOrigins) {
-    if (!/^https?:\/\/[^/]+$/.test(origin)) bad('FINAL_TARGET_ORIGINS', `"${origin}" must be an origin like https://app.example.com`);
-  }
+  // Compared with URL.origin, so written the way URL writes it (lower-case host, no default port).
+  const finalTargetOrigins = list(env.FINAL_TARGET_ORIGINS).map((origin) => {
+    const parsed = /^https?:\/\/[^/]+$/.test(origin) && URL.canParse(origin) ? new URL(origin).origin : undefined;
+    if (!parsed) bad('FINAL_TARGET_ORIGINS', `"${origin}" must be an origin like https://app.example.com`);
+    return parsed ?? origin;
+  });
 
   let flowTtlMs = 15 * 60_000;
   if (env.FLOW_TTL) {
     const parsed = parseDuration(env.FLOW_TTL);
-    if (!parsed) bad('FLOW_TTL', `must be a duration such as 15m or 900s, got "${env.FLOW_TTL}"`);
+    // Prove's correlation id lives 15 minutes: a flow cannot outlive it.
+    if (!parsed || parsed > flowTtlMs) bad('FLOW_TTL', `must be a duration of at most 15m, such as 15m or 900s, got "${env.FLOW_TTL}"`);
     else flowTtlMs = parsed;
   }
 
@@ -205,6 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 /** Variables that look like ours but are not: a typo such as PROVE_CLIENTID would otherwise go unnoticed. */
 function unknownVariables(env: NodeJS.ProcessEnv): string[] {
-  const prefixes = ['PROVE_', 'GATEWAY_', 'START_LIMIT_'];
+  // Prefixes no other software on a gateway host is likely to use (REDIS_ and LOG_ are left out).
+  const prefixes = ['PROVE_', 'GATEWAY_', 'START_LIMIT_', 'CORS_', 'FINAL_TARGET_', 'TRUST_PROXY', 'SHUTDOWN_', 'FLOW_', 'ALLOWED_COUNTR', 'STATUS_PAGE'];
   return Object.keys(env).filter((k) => prefixes.some((p) => k.startsWith(p)) && !KNOWN.has(k));
 }

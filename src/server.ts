@@ -11,7 +11,7 @@ import { createFlowEvents, type FlowEvents } from './events/flow-events.js';
 import { FlowService } from './flows/service.js';
 import { createProveClient, type ProveClient } from './prove/index.js';
 import { createProveEmulator, type EmulatorOptions, type ProveEmulator } from './emulator/index.js';
-import { ApiKeys, identifyCaller } from './security/caller.js';
+import { ApiKeys, credentialOf, identifyCaller } from './security/caller.js';
 import { memoryBudget, redisBudget, withBudget } from './security/upstream-budget.js';
 import { createStartLimits } from './security/start-limits.js';
 import { readBodyWithin } from './security/body-limit.js';
@@ -174,10 +174,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   });
   const origins = originPolicy({ corsOrigins: config.corsOrigins, production: config.production });
   const ws = attachGraphqlWs(server, yoga, {
-    admit: (params) => {
-      const authorization = params?.authorization ?? params?.Authorization;
-      return identifyCaller(typeof authorization === 'string' ? authorization : undefined, '', apiKeys) !== undefined;
-    },
+    // The same reading of the credential as every operation's context (yoga.ts): a wrong key in
+    // connectionParams or in the upgrade's Authorization header is refused at connect (4403).
+    admit: (params, req) => identifyCaller(credentialOf(params, req), '', apiKeys) !== undefined,
     verifyOrigin: (origin, req) => origins.allowed(origin, req.headers.host),
     ...(options.wsKeepAliveMs !== undefined && { keepAliveMs: options.wsKeepAliveMs }),
   });
@@ -201,6 +200,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     clientSecret: config.prove.clientSecret,
     ...options.prove,
     logger,
+    // Real token exchanges only: the budget checks credentials before every call, almost always from the cache.
+    onTokenExchange: metrics.observeTokenExchange,
   });
   // Outermost, the circuit breaker: while Prove is down a call fails before it waits for a budget slot.
   const prove = withCircuitBreaker(
@@ -225,7 +226,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       prove,
       repo: metrics.instrumentRepository(new FlowRepository(guardKeyv(store.keyv, storeLog), options.now)),
       events,
-      locks: redis ? guardLocks(redisLocks(redis.pub), redis.pub, storeLog) : processLocks,
+      locks: redis ? guardLocks(redisLocks(redis.pub), redis.pub, storeLog) : processLocks(),
       phonePolicy: {
         sandbox: config.prove.mode === 'emulator' || config.prove.sandbox,
         allowedCountries: config.allowedCountries,

@@ -37,6 +37,8 @@ export interface Flow {
   clientHumanId?: string | undefined;
   clientRequestId: string;
   clientCustomerId?: string | undefined;
+  /** The API key id the clientCustomerId belongs to (device memory is per key); none for public callers. */
+  customerScope?: string | undefined;
   /** Epoch milliseconds. */
   createdAt: number;
   updatedAt: number;

@@ -14,7 +14,7 @@ import {
   NotAuthorizedError, UpstreamError,
 } from './errors.js';
 import { applyBind, applyStatus, canBind, expireIfDue, isTerminal, type Transition } from './state-machine.js';
-import { fingerprintStart, toUnifyRequest, validateStart, type StartInput } from './start-input.js';
+import { fingerprintStart, identifier, toUnifyRequest, validateStart, type StartInput } from './start-input.js';
 
 /**
  * The domain's entry points: start a flow, refresh its status from Prove, bind, and expire.
@@ -42,8 +42,12 @@ export interface FlowServiceDeps {
 
 // 144 random bits; base64url of 18 bytes is 24 characters.
 const FLOW_ID = /^[A-Za-z0-9_-]{24}$/;
-/** How long one instance may hold the right to ask Prove about a flow: the adapter's status deadline plus margin. */
-const STATUS_LEASE_MS = 15_000;
+/**
+ * How long one instance may hold a flow. It must outlast the work it guards: a token fetch (5 s),
+ * a wait for the upstream budget (5 s) and unify-status with its retries (10 s deadline) add up to
+ * 20 s, so a lease of 30 s never lapses under a live holder; a dead holder blocks others that long.
+ */
+const FLOW_LEASE_MS = 30_000;
 const LEASE_POLL_MS = 25;
 
 /**
@@ -51,6 +55,8 @@ const LEASE_POLL_MS = 25;
  * after possession_required only unify-bind (or the clock) moves a flow on: Prove would repeat
  * itself, at the cost of one upstream call from the shared budget.
  */
+const customerScope = (caller: Caller): string | undefined => (caller.kind === 'trusted' ? caller.keyId : undefined);
+
 const statusMayChange = (flow: Flow): boolean => !isTerminal(flow.state) && flow.state !== 'POSSESSION_REQUIRED';
 
 export class FlowService {
@@ -73,8 +79,10 @@ export class FlowService {
       const repeat = await this.repeatOf(start.clientRequestId, owner, fingerprint);
       if (repeat) return { flow: repeat, authToken: repeat.authToken };
       // One start per clientRequestId at a time, across instances: a double-clicked button must not send two SMS.
-      return this.singleFlight(`start:${start.clientRequestId}`, async () => {
-        const release = await this.deps.locks.acquire(`start:${flowKey(start.clientRequestId!)}`, STATUS_LEASE_MS);
+      // Only the same caller with the same input may share the call in flight: anyone else waits for
+      // the lease and then meets repeatOf's refusal, learning nothing of the first flow.
+      return this.singleFlight(`start:${owner}:${fingerprint}:${start.clientRequestId}`, async () => {
+        const release = await this.deps.locks.acquire(`start:${flowKey(start.clientRequestId!)}`, FLOW_LEASE_MS);
         if (!release) {
           await this.waitWhileHeld(`start:${flowKey(start.clientRequestId!)}`);
           const again = await this.repeatOf(start.clientRequestId!, owner, fingerprint);
@@ -129,9 +137,7 @@ export class FlowService {
     if (flow.state === 'EXPIRED') throw new FlowExpiredError(flow);
     if (!canBind(flow)) throw new BindNotAllowedError(flow.state, flow.possessionType);
     const number = normalisePhoneNumber(phoneNumber, this.deps.phonePolicy);
-    if (clientRequestId !== undefined && clientRequestId !== null && !/^[\x21-\x7e]{1,128}$/.test(clientRequestId)) {
-      throw new InvalidInputError('clientRequestId', 'clientRequestId must be 1 to 128 printable ASCII characters without spaces');
-    }
+    identifier('clientRequestId', clientRequestId);
     return this.exclusive(id, async (current) => {
       if (current.state === 'EXPIRED') throw new FlowExpiredError(current);
       if (!canBind(current)) throw new BindNotAllowedError(current.state, current.possessionType);
@@ -143,7 +149,7 @@ export class FlowService {
         }),
       );
       return this.record(applyBind(current, outcome, this.now()), outcome, 'bind');
-    });
+    }, 'own');
   }
 
   /**
@@ -213,8 +219,7 @@ export class FlowService {
     fingerprint: string,
   ): Promise<Flow> {
     await this.deps.startGuard?.admit(start.phoneNumber, caller);
-    const deviceId =
-      start.deviceId ?? (start.clientCustomerId ? await this.deps.repo.lastDevice(start.clientCustomerId) : undefined);
+    const deviceId = start.deviceId ?? (await this.rememberedDevice(caller, start.clientCustomerId));
     const clientRequestId = start.clientRequestId ?? randomUUID();
     const started = await this.callProve(() => this.deps.prove.unify(toUnifyRequest(start, clientRequestId, deviceId)), {
       rateLimitedAsTyped: true,
@@ -229,7 +234,9 @@ export class FlowService {
       state: 'PENDING',
       evaluation: [],
       rebind: start.rebind,
-      deviceId,
+      // Only what Prove reports: the id sent for registration recovery is the caller's, not a result.
+      deviceId: undefined,
+      customerScope: customerScope(caller),
       clientHumanId: start.clientHumanId,
       clientRequestId,
       clientCustomerId: start.clientCustomerId,
@@ -249,6 +256,16 @@ export class FlowService {
     return flow;
   }
 
+  /**
+   * Prove Key registration recovery: the device of this customer's last successful flow. A
+   * clientCustomerId is the trusted backend's own id, so the memory is kept per API key and public
+   * callers (who could name anyone's customer id) get none.
+   */
+  private async rememberedDevice(caller: Caller, clientCustomerId: string | undefined): Promise<string | undefined> {
+    const scope = customerScope(caller);
+    return scope && clientCustomerId ? this.deps.repo.lastDevice(scope, clientCustomerId) : undefined;
+  }
+
   /** The live flow an earlier identical start by the same caller made, if any; refuses anyone else. */
   private async repeatOf(clientRequestId: string, owner: string, fingerprint: string): Promise<Flow | undefined> {
     const claim = await this.deps.repo.findRequest(clientRequestId);
@@ -258,7 +275,9 @@ export class FlowService {
       throw new InvalidInputError('clientRequestId', 'This clientRequestId was already used for a different request');
     }
     const flow = await this.find(claim.flowId);
-    return flow && !isTerminal(flow.state) ? flow : undefined;
+    // A finished flow is still this request's answer (a retry must not send a second SMS); only
+    // an expired one frees the clientRequestId for a new start.
+    return flow && flow.state !== 'EXPIRED' ? flow : undefined;
   }
 
   /** Stores and announces a transition; side effects of success happen here once. */
@@ -266,8 +285,8 @@ export class FlowService {
     const { flow } = await this.commit(transition);
     if (transition.changed) {
       this.deps.logger.info({ flow: flowKey(flow.id).slice(0, 10), state: flow.state, via, success: outcome.success }, 'flow changed');
-      if ((flow.state === 'VERIFIED' || flow.state === 'BOUND') && flow.deviceId && flow.clientCustomerId) {
-        await this.deps.repo.rememberDevice(flow.clientCustomerId, flow.deviceId);
+      if ((flow.state === 'VERIFIED' || flow.state === 'BOUND') && flow.deviceId && flow.clientCustomerId && flow.customerScope) {
+        await this.deps.repo.rememberDevice(flow.customerScope, flow.clientCustomerId, flow.deviceId);
       }
     }
     return flow;
@@ -285,26 +304,36 @@ export class FlowService {
    * Runs `work` on the freshest copy of the flow while no one else (in this process or another
    * instance) works on it. Whoever finds the lease taken waits for it and reads the result.
    */
-  private exclusive(id: string, work: (flow: Flow) => Promise<Flow>): Promise<Flow> {
+  /**
+   * Runs `work` on the freshest copy of the flow (clock applied) while no one else, in this process
+   * or another instance, works on it. With 'share', concurrent callers join the call in flight and
+   * whoever finds the lease taken reads the holder's result: N status requests make one Prove call.
+   * With 'own' (bind), each caller waits its turn and runs its own checks on what the holder left:
+   * a second bind must hear BindNotAllowedError, never the first bind's success.
+   */
+  private exclusive(id: string, work: (flow: Flow) => Promise<Flow>, mode: 'share' | 'own' = 'share'): Promise<Flow> {
     const key = flowKey(id);
-    return this.singleFlight(`flow:${key}`, async () => {
+    const run = async (): Promise<Flow> => {
       for (;;) {
-        const release = await this.deps.locks.acquire(`flow:${key}`, STATUS_LEASE_MS);
+        const release = await this.deps.locks.acquire(`flow:${key}`, FLOW_LEASE_MS);
         if (!release) {
-          // Someone else is asking Prove: their answer is ours too, unless only the clock moved.
           await this.waitWhileHeld(`flow:${key}`);
-          const fresh = await this.load(id);
-          if (!expireIfDue(fresh, this.now()).changed) return fresh;
+          if (mode === 'share') {
+            const fresh = await this.load(id);
+            // Only the clock moved: that is a write, so it needs the lease.
+            if (!expireIfDue(fresh, this.now()).changed) return fresh;
+          }
           continue;
         }
         try {
           const { flow: current } = await this.commit(expireIfDue(await this.load(id), this.now()));
-          return isTerminal(current.state) ? current : await work(current);
+          return await work(current);
         } finally {
           await release();
         }
       }
-    });
+    };
+    return mode === 'share' ? this.singleFlight(`flow:${key}`, run) : run();
   }
 
   /** The stored record as it is, clock not applied (only exclusive() may apply it: it writes). */
@@ -323,7 +352,7 @@ export class FlowService {
   }
 
   private async waitWhileHeld(lock: string): Promise<void> {
-    const deadline = this.now() + STATUS_LEASE_MS;
+    const deadline = this.now() + FLOW_LEASE_MS;
     while ((await this.deps.locks.held(lock)) && this.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, LEASE_POLL_MS));
     }

@@ -46,7 +46,7 @@ const INVISIBLE = /[\p{Cc}\p{Cf}\p{Co}\p{Cs}\p{Zl}\p{Zp}\u115f\u1160\u3164\uffa0
 const OTP_PLACEHOLDER = /#{4,6}/g;
 const IDENTIFIER = /^[\x21-\x7e]{1,128}$/;
 
-function identifier(field: string, value: string | null | undefined): string | undefined {
+export function identifier(field: string, value: string | null | undefined): string | undefined {
   if (value === null || value === undefined) return undefined;
   if (!IDENTIFIER.test(value)) {
     throw new InvalidInputError(field, `${field} must be 1 to 128 printable ASCII characters without spaces`);
@@ -77,7 +77,7 @@ export function validateStart(input: StartInput, phonePolicy: PhonePolicy, conte
         'finalTargetUrl must be an http(s) URL of at most 128 letters, digits and - . _ + = / : ?',
       );
     }
-    if (content.finalTargetOrigins.length && !content.finalTargetOrigins.includes(new URL(input.finalTargetUrl).origin)) {
+    if (content.finalTargetOrigins.length && !content.finalTargetOrigins.includes(originOf(input.finalTargetUrl))) {
       throw new InvalidInputError('finalTargetUrl', 'finalTargetUrl must lead to one of the origins this gateway allows');
     }
     finalTargetUrl = input.finalTargetUrl;
@@ -118,6 +118,15 @@ export function validateStart(input: StartInput, phonePolicy: PhonePolicy, conte
     ...optional('clientRequestId', identifier('clientRequestId', input.clientRequestId)),
   };
 }
+
+/** The URL's origin, or '' when it has none we can read (an allow-list then refuses it). */
+const originOf = (url: string): string => {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '';
+  }
+};
 
 const optional = <K extends string>(key: K, value: string | undefined) =>
   (value === undefined ? {} : { [key]: value }) as Partial<Record<K, string>>;

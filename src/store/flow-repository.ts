@@ -3,8 +3,10 @@ import type { Keyv } from 'keyv';
 import type { Flow } from '../flows/flow.js';
 
 /**
- * Flows in the store. Keys are hashes: a flow id is a capability, so a store dump (or a Redis
- * MONITOR) must not hand out working ids. Values are the flow records themselves.
+ * Flows in the store. Keys are hashes, so key listings (SCAN, KEYS, slow logs) and pub/sub channel
+ * names do not show flow ids, client request ids or customer ids. Values are the records
+ * themselves, id, authToken and full number included: whoever can read values can act on flows,
+ * so Redis must be guarded like the gateway's own memory (see README, Deployment).
  */
 
 /** How long a finished flow stays readable through `flow(id)` after it expired. */
@@ -43,13 +45,13 @@ export class FlowRepository {
     await this.keyv.set(hashed('request', clientRequestId), claim, ttlMs);
   }
 
-  /** Prove Key registration recovery: the device of a customer's last successful flow. */
-  async lastDevice(clientCustomerId: string): Promise<string | undefined> {
-    return (await this.keyv.get<string>(hashed('device', clientCustomerId))) ?? undefined;
+  /** Prove Key registration recovery: the device of a customer's last successful flow, per API key. */
+  async lastDevice(scope: string, clientCustomerId: string): Promise<string | undefined> {
+    return (await this.keyv.get<string>(hashed('device', `${scope}\0${clientCustomerId}`))) ?? undefined;
   }
 
-  async rememberDevice(clientCustomerId: string, deviceId: string): Promise<void> {
+  async rememberDevice(scope: string, clientCustomerId: string, deviceId: string): Promise<void> {
     // Prove deactivates keys after 12 months without use.
-    await this.keyv.set(hashed('device', clientCustomerId), deviceId, 365 * 24 * 3_600_000);
+    await this.keyv.set(hashed('device', `${scope}\0${clientCustomerId}`), deviceId, 365 * 24 * 3_600_000);
   }
 }

@@ -1,5 +1,6 @@
 import { Keyv } from 'keyv';
 import KeyvRedis, { type RedisClientConnectionType } from '@keyv/redis';
+import { ExpiringMap } from './memory-store.js';
 
 /**
  * The one place that decides where state lives: in process memory (one instance), or in Redis
@@ -21,8 +22,9 @@ const PING_KEY = 'ping';
 
 export function createStore(redisUrl: string | undefined, namespace = 'unify'): Store {
   if (!redisUrl) {
-    const keyv = new Keyv({ namespace, throwOnErrors: true });
-    return { keyv, kind: 'memory', ping: async () => {}, ready: async () => {}, close: async () => {} };
+    const map = new ExpiringMap<unknown>();
+    const keyv = new Keyv({ store: map, namespace, throwOnErrors: true });
+    return { keyv, kind: 'memory', ping: async () => {}, ready: async () => {}, close: async () => map.stop() };
   }
   const adapter = new SharedConnectKeyvRedis(
     {

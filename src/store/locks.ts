@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 /**
- * Short leases that keep several gateway instances from asking Prove the same question at once.
- * In one process the in-memory single-flight already does this, so the memory lock always grants.
+ * Short leases that keep several gateway instances (or several operations in one) from working
+ * on the same flow at once. Without Redis, the same leases live in process memory.
  */
 export interface Locks {
   /** A release function when granted, undefined when someone else holds the lease. */
@@ -12,10 +12,27 @@ export interface Locks {
   held(name: string): Promise<boolean>;
 }
 
-export const processLocks: Locks = {
-  acquire: async () => async () => {},
-  held: async () => false,
-};
+export function processLocks(now: () => number = Date.now): Locks {
+  const leases = new Map<string, { token: symbol; until: number }>();
+  const current = (name: string) => {
+    const lease = leases.get(name);
+    if (lease && lease.until <= now()) leases.delete(name);
+    return leases.get(name);
+  };
+  return {
+    async acquire(name, ttlMs) {
+      if (current(name)) return undefined;
+      const token = Symbol(name);
+      leases.set(name, { token, until: now() + ttlMs });
+      return async () => {
+        if (leases.get(name)?.token === token) leases.delete(name);
+      };
+    },
+    async held(name) {
+      return current(name) !== undefined;
+    },
+  };
+}
 
 // Delete only our own lease: after a timeout another instance may hold it.
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, TEST_API_KEY, type TestGateway } from '../support/gateway.js';
-import { start, started, status, stored, verifiedMobile } from '../support/flows.js';
+import { bind, start, started, status, stored, trusted, verifiedMobile } from '../support/flows.js';
 
 describe('expiry (shortened windows)', () => {
   let gw: TestGateway;
@@ -106,15 +106,76 @@ describe('concurrency and idempotency', () => {
     expect(otherInput.__typename === 'InvalidInputError' && otherInput.field).toBe('clientRequestId');
   });
 
-  it("a customer's next start sends the deviceId of its last successful flow (Prove Key recovery)", async () => {
+  it("a backend's next start for its customer sends the deviceId of the last successful flow (Prove Key recovery)", async () => {
     const clientCustomerId = `customer-${Date.now()}`;
-    const first = await verifiedMobile(gw, '2001004014', { clientCustomerId });
+    const first = await verifiedMobile(gw, '2001004014', { clientCustomerId }, trusted);
     expect(first.deviceId).toBeTruthy();
     // No deviceId from the caller: the gateway restores the registration, so the key alone verifies.
-    const next = await started(gw, { possessionType: 'MOBILE', phoneNumber: '2001004014', clientCustomerId });
-    expect(next.flow.deviceId).toBe(first.deviceId);
+    const next = await started(gw, { possessionType: 'MOBILE', phoneNumber: '2001004014', clientCustomerId }, trusted);
+    // deviceId is what Prove reports, never what was sent: nothing yet.
+    expect(next.flow.deviceId).toBeNull();
     expect((await gw.sim.authenticate({ authToken: next.authToken })).result).toBe('finished');
-    const result = await status(gw, next.flow.id);
+    const result = await status(gw, next.flow.id, trusted);
     expect(result.__typename === 'UnifyStatusPayload' && result.flow.deviceId).toBe(first.deviceId);
+  });
+
+  it("a public caller naming someone's clientCustomerId neither reads nor replaces their remembered device", async () => {
+    const clientCustomerId = `victim-${Date.now()}`;
+    const victim = await verifiedMobile(gw, '2001004014', { clientCustomerId }, trusted);
+    // The attacker's start gets no key restored: without one, the device must do the OTP.
+    const probe = await started(gw, { possessionType: 'MOBILE', phoneNumber: '2001004015', clientCustomerId });
+    expect(probe.flow.deviceId).toBeNull();
+    await expect(gw.sim.authenticate({ authToken: probe.authToken })).rejects.toThrow(/otp/i);
+    // Finishing a flow under that customer id with another device leaves the victim's memory alone.
+    await verifiedMobile(gw, '2001004015', { clientCustomerId });
+    const next = await started(gw, { possessionType: 'MOBILE', phoneNumber: '2001004014', clientCustomerId }, trusted);
+    expect((await gw.sim.authenticate({ authToken: next.authToken })).result).toBe('finished');
+    const result = await status(gw, next.flow.id, trusted);
+    expect(result.__typename === 'UnifyStatusPayload' && result.flow.deviceId).toBe(victim.deviceId);
+  });
+});
+
+describe('concurrent callers', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startGateway();
+  });
+  afterAll(() => gw.close());
+  afterEach(() => gw.sim.clearFaults());
+
+  it("another caller reusing a clientRequestId while the first start is still at Prove gets InvalidInputError, not the first flow", async () => {
+    await gw.sim.fault({ endpoint: '/v3/unify', count: 1, latencyMs: 400 });
+    const clientRequestId = `order-${Date.now()}`;
+    const victim = started(gw, { possessionType: 'MOBILE', phoneNumber: '2001004014', clientRequestId }, trusted);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const intruder = await start(gw, { possessionType: 'MOBILE', phoneNumber: '2001004015', clientRequestId });
+    const first = await victim;
+    expect(intruder.__typename === 'InvalidInputError' && intruder.field).toBe('clientRequestId');
+    expect(JSON.stringify(intruder)).not.toContain(first.flow.id);
+    expect(JSON.stringify(intruder)).not.toContain(first.authToken);
+  });
+
+  it('a repeated start after the flow finished returns that finished flow, with no second SMS', async () => {
+    const clientRequestId = `done-${Date.now()}`;
+    const input = { possessionType: 'MOBILE' as const, phoneNumber: '2001004018', clientRequestId };
+    const first = await started(gw, input);
+    expect((await status(gw, first.flow.id)).__typename).toBe('UnifyStatusPayload');
+    await gw.sim.resetStats();
+    const again = await started(gw, input);
+    expect(again.flow.id).toBe(first.flow.id);
+    expect(again.flow.state).toBe('VERIFIED');
+    expect((await gw.sim.stats()).calls['/v3/unify'] ?? 0).toBe(0);
+  });
+
+  it('two binds at once: one binds, the other hears BindNotAllowedError; Prove is asked once', async () => {
+    const { flow, authToken } = await started(gw, { possessionType: 'NONE', phoneNumber: '2001004014' });
+    await gw.sim.authenticate({ authToken });
+    expect((await status(gw, flow.id)).__typename).toBe('UnifyStatusPayload');
+    await gw.sim.resetStats();
+    await gw.sim.fault({ endpoint: '/v3/unify-bind', count: 1, latencyMs: 300 });
+    const [a, b] = await Promise.all([bind(gw, flow.id, '2001004015', trusted), bind(gw, flow.id, '2001004014', trusted)]);
+    // The first (wrong number) fails the flow; the second must not report its own success.
+    expect([a.__typename, b.__typename].sort()).toEqual(['BindNotAllowedError', 'PossessionFailedError']);
+    expect((await gw.sim.stats()).calls['/v3/unify-bind']).toBe(1);
   });
 });

@@ -51,13 +51,14 @@ afterAll(async () => {
 
 describe('logs of whole flows', () => {
   it('MOBILE with OTP, watched over graphql-ws, then a second flow by its Prove Key', async () => {
-    const first = await start({ possessionType: 'MOBILE', phoneNumber: '2001004014', clientCustomerId: 'customer-7', clientRequestId: 'log-req-1' });
+    // The customer's backend starts both flows: the remembered device is per API key.
+    const first = await start({ possessionType: 'MOBILE', phoneNumber: '2001004014', clientCustomerId: 'customer-7', clientRequestId: 'log-req-1' }, trusted);
     const watched = wsRun(ws, { query: print(WatchStatusDocument), variables: { flowId: first.flow.id } });
     const device = await upstream.sim.authenticate({ authToken: first.authToken, otp: '1234' });
     secrets.add(device.deviceId!);
     expect((await status(first.flow.id)).flow?.state).toBe('VERIFIED');
     expect((await watched).completed).toBe(true);
-    const second = await start({ possessionType: 'MOBILE', phoneNumber: '(200) 100-4014', clientCustomerId: 'customer-7' });
+    const second = await start({ possessionType: 'MOBILE', phoneNumber: '(200) 100-4014', clientCustomerId: 'customer-7' }, trusted);
     await upstream.sim.authenticate({ authToken: second.authToken });
     expect((await status(second.flow.id)).flow?.state).toBe('VERIFIED');
   });

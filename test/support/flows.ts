@@ -29,10 +29,15 @@ export async function bind(gw: TestGateway, flowId: string, phoneNumber: string,
 }
 
 /** MOBILE with OTP 1234 from start to VERIFIED; returns the verified flow. */
-export async function verifiedMobile(gw: TestGateway, phoneNumber: string, extra: Partial<StartUnifyInput> = {}) {
-  const { flow, authToken } = await started(gw, { possessionType: 'MOBILE', phoneNumber, ...extra });
+export async function verifiedMobile(
+  gw: TestGateway,
+  phoneNumber: string,
+  extra: Partial<StartUnifyInput> = {},
+  options: { apiKey?: string } = {},
+) {
+  const { flow, authToken } = await started(gw, { possessionType: 'MOBILE', phoneNumber, ...extra }, options);
   await gw.sim.authenticate({ authToken, otp: '1234' });
-  const result = await status(gw, flow.id);
+  const result = await status(gw, flow.id, options);
   if (result.__typename !== 'UnifyStatusPayload') throw new Error(`status failed: ${JSON.stringify(result)}`);
   return result.flow;
 }

@@ -48,4 +48,18 @@ describe('configuration', () => {
     expect(parseLimit('0/1m')).toBeUndefined();
     expect(parseLimit('3')).toBeUndefined();
   });
+
+  it('a flow cannot outlive Prove\'s 15-minute correlation id', () => {
+    expect(problemsOf({ FLOW_TTL: '16m' })[0]).toMatch(/^FLOW_TTL:/);
+    expect(loadConfig({ FLOW_TTL: '900s' }).flowTtlMs).toBe(900_000);
+  });
+
+  it('Instant Link origins are compared as URL writes them', () => {
+    expect(loadConfig({ FINAL_TARGET_ORIGINS: 'https://Shop.Example.com:443' }).finalTargetOrigins).toEqual(['https://shop.example.com']);
+  });
+
+  it('a misspelt security setting stops the start', () => {
+    expect(problemsOf({ FINAL_TARGET_ORIGIN: 'https://a.example' })[0]).toMatch(/^FINAL_TARGET_ORIGIN:/);
+    expect(problemsOf({ CORS_ORIGIN: 'https://a.example' })[0]).toMatch(/^CORS_ORIGIN:/);
+  });
 });

@@ -103,4 +103,11 @@ describe('message content (phishing)', () => {
     expect(fieldOf(() => validateStart({ ...base, finalTargetUrl: 'https://evil.example/login' }, sandbox, rules))).toBe('finalTargetUrl');
     expect(fieldOf(() => validateStart({ ...base, finalTargetUrl: 'https://shop.example.evil.example/' }, sandbox, rules))).toBe('finalTargetUrl');
   });
+
+  it('an Instant Link URL that does not parse is refused as input, not an unexpected error', () => {
+    const rules = { trustedCaller: false, finalTargetOrigins: ['https://shop.example'] };
+    for (const finalTargetUrl of ['http://:', 'http://a:99999/']) {
+      expect(fieldOf(() => validateStart({ ...base, finalTargetUrl }, sandbox, rules))).toBe('finalTargetUrl');
+    }
+  });
 });
