@@ -133,10 +133,10 @@ export function guardLocks(locks: Locks, redis: Redis | undefined, log?: StoreOu
 export function guardBudget(budget: UpstreamBudget, redis: Redis | undefined, log?: StoreOutageLog): UpstreamBudget {
   return {
     intervalMs: budget.intervalMs,
-    async reserve() {
+    async reserve(maxWaitMs) {
       try {
         if (redis && redis.status !== 'ready') throw new StoreUnavailableError('upstream budget');
-        return await budget.reserve();
+        return await budget.reserve(maxWaitMs);
       } catch (error) {
         failing('budget.reserve', error, log);
       }

@@ -13,8 +13,13 @@ const JITTER_MARGIN = 1.08;
 const MAX_RESERVATIONS = 8;
 
 export interface UpstreamBudget {
-  /** Milliseconds to wait before the reserved slot; the slot is taken. */
-  reserve(): Promise<number>;
+  /**
+   * Reserves the next free slot if it is at most `maxWaitMs` away, and answers the milliseconds
+   * to wait for it. An answer above `maxWaitMs` is a refusal: no slot was taken, so refused calls
+   * never push the queue further out (under overload the queue stays at most `maxWaitMs` long
+   * and calls keep being admitted at the rate).
+   */
+  reserve(maxWaitMs: number): Promise<number>;
   /** The spacing between slots. */
   readonly intervalMs: number;
 }
@@ -24,11 +29,12 @@ export function memoryBudget(perSecond: number, now: () => number = Date.now): U
   let next = 0;
   return {
     intervalMs: interval,
-    async reserve() {
+    async reserve(maxWaitMs) {
       const t = now();
       const slot = Math.max(t, next);
-      next = slot + interval;
-      return slot - t;
+      const wait = slot - t;
+      if (wait <= maxWaitMs) next = slot + interval;
+      return wait;
     },
   };
 }
@@ -39,25 +45,30 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 local slot = math.max(now, tat)
-redis.call('SET', KEYS[1], tostring(slot + tonumber(ARGV[1])), 'PX', 60000)
-return slot - now`;
+local wait = slot - now
+-- Refused (the slot is further away than the caller will wait): nothing is taken.
+if wait > tonumber(ARGV[2]) then return wait end
+redis.call('SET', KEYS[1], tostring(slot + tonumber(ARGV[1])), 'PX', math.max(60000, wait + 2 * tonumber(ARGV[1])))
+return wait`;
 
 export function redisBudget(redis: Redis, perSecond: number, key = 'unify:upstream-budget'): UpstreamBudget {
   const interval = Math.ceil((1000 / perSecond) * JITTER_MARGIN);
   return {
     intervalMs: interval,
-    async reserve() {
-      return Number(await redis.eval(RESERVE, 1, key, interval));
+    async reserve(maxWaitMs) {
+      return Number(await redis.eval(RESERVE, 1, key, interval, Math.floor(maxWaitMs)));
     },
   };
 }
 
 /**
  * Waits for a slot before each call; refuses (as Prove's own 429 would) when the queue is longer
- * than maxWaitMs. A call that wakes up well after its slot (the process was busy: a burst of
- * requests, a long GC) takes a new slot instead of going at once: going late would put it next to
- * the calls of the following slots, and a few such clumps exceed Prove's per-second count even
- * though every slot was spaced correctly.
+ * than maxWaitMs, taking no slot. A call that wakes up well after its slot (the process was busy:
+ * a burst of requests, a long GC) takes a new slot instead of going at once: going late would put
+ * it next to the calls of the following slots, and a few such clumps exceed Prove's per-second
+ * count even though every slot was spaced correctly. The new slot is one within what is left of
+ * the call's maxWaitMs (a call never waits longer than that in all), and is only asked for when
+ * the call may still use it.
  */
 export function withBudget(client: ProveClient, budget: UpstreamBudget, maxWaitMs = 5_000): ProveClient {
   // Slots are JITTER_MARGIN wider than the rate needs, so a second holds fewer slots than the
@@ -65,21 +76,25 @@ export function withBudget(client: ProveClient, budget: UpstreamBudget, maxWaitM
   // sliding second can exceed the rate. Half of that is for our lateness (busy event loop, GC),
   // half for the network's. Only a call later than that takes a new slot.
   const lateToleranceMs = Math.max(budget.intervalMs / 2, (1000 * (JITTER_MARGIN - 1)) / 2);
+  const refused = (endpoint: string, message: string, retryAfterMs: number) =>
+    new ProveError({
+      kind: 'rate_limited',
+      endpoint,
+      message,
+      retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)),
+    });
   const admit = async (endpoint: string) => {
-    for (let attempt = 0; ; attempt++) {
-      const wait = await budget.reserve();
-      if (wait > maxWaitMs || attempt === MAX_RESERVATIONS) {
-        throw new ProveError({
-          kind: 'rate_limited',
-          endpoint,
-          message: 'upstream budget exhausted',
-          retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)),
-        });
-      }
+    const began = performance.now();
+    for (let attempt = 0; attempt < MAX_RESERVATIONS; attempt++) {
+      const allowed = maxWaitMs - (performance.now() - began);
+      const wait = await budget.reserve(allowed);
+      // Refused: the budget took no slot.
+      if (wait > allowed) throw refused(endpoint, 'upstream budget exhausted', wait - allowed);
       const due = performance.now() + wait;
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       if (performance.now() - due <= lateToleranceMs) return;
     }
+    throw refused(endpoint, 'upstream budget exhausted (the process kept waking up late for its slot)', 1_000);
   };
   // The access token is in hand before the slot is taken, so a call that has to fetch one (the
   // first, or after expiry) is not late for its slot by the length of that fetch.

@@ -1,0 +1,168 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { memoryBudget, redisBudget } from '../../src/security/upstream-budget.js';
+import { startGateway, type TestGateway } from '../support/gateway.js';
+import { start } from '../support/flows.js';
+import { probeRedis } from '../live/support.js';
+
+/**
+ * The shared upstream budget under overload. A call the budget refuses (its slot would be more
+ * than maxWait away) must take no slot: otherwise every refused call pushes the queue further out,
+ * and soon every call is refused although Prove is idle.
+ */
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** How many of `times` fall in each whole second from 0 to `seconds` - 1. */
+const perSecond = (times: number[], seconds: number) => {
+  const counts = Array.from({ length: seconds }, () => 0);
+  for (const t of times) if (t >= 0 && t < seconds * 1000) counts[Math.floor(t / 1000)]!++;
+  return counts;
+};
+
+describe('memoryBudget under overload (its own clock)', () => {
+  it('50 calls/s offered to 25/s for 12 s: calls keep being admitted at the rate, and a call after the load is admitted', async () => {
+    let now = 0;
+    const budget = memoryBudget(25, () => now);
+    const maxWaitMs = 5_000;
+    const admittedAt: number[] = [];
+    const goesAt: number[] = [];
+    for (now = 0; now < 12_000; now += 20) {
+      const wait = await budget.reserve(maxWaitMs);
+      if (wait <= maxWaitMs) {
+        admittedAt.push(now);
+        goesAt.push(now + wait);
+      }
+    }
+    // Every second of the load admits calls: at first all 50 (the queue fills up to maxWait), then
+    // what the rate frees, ~23 a second (25/s less the spacing margin).
+    const admitted = perSecond(admittedAt, 12);
+    for (const count of admitted) expect(count).toBeGreaterThanOrEqual(22);
+    for (const count of admitted.slice(6)) expect(count).toBeLessThanOrEqual(25);
+    // The calls go out evenly spaced, never faster than the rate.
+    for (let i = 1; i < goesAt.length; i++) expect(goesAt[i]! - goesAt[i - 1]!).toBeGreaterThanOrEqual(budget.intervalMs - 1e-9);
+    expect(perSecond(goesAt, 17).every((count) => count <= 25)).toBe(true);
+
+    // One second after the load: the queue holds at most maxWait of calls, so this one is admitted.
+    now = 13_000;
+    const wait = await budget.reserve(maxWaitMs);
+    expect(wait).toBeLessThanOrEqual(maxWaitMs - 1_000 + budget.intervalMs);
+  });
+
+  it('a refused call takes no slot', async () => {
+    let now = 0;
+    const budget = memoryBudget(10, () => now);
+    expect(await budget.reserve(0)).toBe(0);
+    const second = await budget.reserve(0);
+    expect(second).toBeCloseTo(budget.intervalMs);
+    // Refused again and again: the next admitted call still gets the very next slot.
+    for (let i = 0; i < 100; i++) expect(await budget.reserve(0)).toBeCloseTo(budget.intervalMs);
+    expect(await budget.reserve(1_000)).toBeCloseTo(budget.intervalMs);
+    expect(await budget.reserve(1_000)).toBeCloseTo(2 * budget.intervalMs);
+  });
+});
+
+const base = await probeRedis();
+if (!base) console.warn('test/security/upstream-budget: no Redis answers at REDIS_URL or redis://127.0.0.1:6379; skipping the Redis cases');
+// A database of its own: the gateway's budget lives under a fixed key.
+const REDIS_URL = base ? `${base.replace(/\/\d*$/, '')}/8` : '';
+
+describe.skipIf(!base)('redisBudget under overload (real time, Redis clock)', () => {
+  let redis: Redis;
+  beforeAll(() => {
+    redis = new Redis(REDIS_URL);
+  });
+  afterAll(() => redis?.disconnect());
+
+  it('400 calls/s offered to 200/s for 2 s: calls keep being admitted throughout; a call after the load is admitted', async () => {
+    const key = `test:upstream-budget:${process.pid}:${Date.now()}`;
+    const budget = redisBudget(redis, 200, key);
+    const maxWaitMs = 250;
+    const t0 = performance.now();
+    const admittedAt: number[] = [];
+    const calls: Promise<void>[] = [];
+    // 4 calls every 10 ms.
+    for (let tick = 0; tick < 200; tick++) {
+      const due = t0 + tick * 10;
+      const ahead = due - performance.now();
+      if (ahead > 0) await sleep(ahead);
+      for (let i = 0; i < 4; i++) {
+        const offered = performance.now() - t0;
+        calls.push(
+          budget.reserve(maxWaitMs).then((wait) => {
+            if (wait <= maxWaitMs) admittedAt.push(offered);
+          }),
+        );
+      }
+    }
+    await Promise.all(calls);
+    const elapsed = performance.now() - t0;
+    // Admissions by quarter of the load: the rate (1000 / 6 ms = ~166/s, ~41 a quarter) in each, not only in the first.
+    const quarters = Array.from({ length: 4 }, (_, q) => admittedAt.filter((t) => t >= q * 500 && t < (q + 1) * 500).length);
+    for (const count of quarters) expect(count, `admitted per 500 ms: ${quarters}`).toBeGreaterThanOrEqual(50);
+    expect(admittedAt.length).toBeLessThanOrEqual(Math.ceil((elapsed + maxWaitMs) / budget.intervalMs) + 1);
+
+    await sleep(100);
+    const wait = await budget.reserve(maxWaitMs);
+    expect(wait).toBeLessThanOrEqual(maxWaitMs);
+    await redis.del(key);
+  });
+});
+
+/**
+ * The same through a whole gateway: startUnify offered at 50/s to PROVE_RATE_LIMIT=25 for 7 s (the
+ * budget waits up to 5 s for a slot). Starts keep succeeding at about the rate for the whole 7 s
+ * (before, all successes came in the first ~4 s, then every start was refused), Prove never
+ * answers 429, and a start one second after the load succeeds (before, it would have had to wait
+ * 12.8 s, and was refused).
+ */
+describe('a gateway offered twice its Prove rate', () => {
+  let gw: TestGateway | undefined;
+  afterEach(async () => {
+    await gw?.close();
+    gw = undefined;
+  });
+
+  const overload = async (env: Record<string, string>) => {
+    gw = await startGateway({ PROVE_RATE_LIMIT: '25', ...env });
+    const input = { possessionType: 'MOBILE' as const, phoneNumber: '2001004014' };
+    const seconds = 7;
+    const t0 = performance.now();
+    const results: Array<Promise<{ offered: number; outcome: string }>> = [];
+    for (let i = 0; i < seconds * 50; i++) {
+      const ahead = t0 + i * 20 - performance.now();
+      if (ahead > 0) await sleep(ahead);
+      const offered = performance.now() - t0;
+      results.push(start(gw, input).then((r) => ({ offered, outcome: r.__typename })));
+    }
+    // One second after the load: admitted (the queue never holds more than 5 s of calls), not refused.
+    await sleep(1_000);
+    const after = performance.now();
+    const last = await start(gw, input);
+    const lastMs = performance.now() - after;
+    const outcomes = await Promise.all(results);
+
+    const ok = outcomes.filter((o) => o.outcome === 'StartUnifyPayload');
+    expect(outcomes.filter((o) => o.outcome !== 'StartUnifyPayload' && o.outcome !== 'RateLimitedError')).toEqual([]);
+    const admitted = perSecond(
+      ok.map((o) => o.offered),
+      seconds,
+    );
+    for (const count of admitted) expect(count, `starts admitted per second offered: ${admitted}`).toBeGreaterThanOrEqual(12);
+    expect(last.__typename).toBe('StartUnifyPayload');
+    expect(lastMs).toBeLessThan(4_500);
+    const stats = await gw.sim.stats();
+    expect(stats.rateLimited).toBe(0);
+  };
+
+  it('in memory', async () => {
+    await overload({});
+  }, 60_000);
+
+  it.skipIf(!base)('on Redis', async () => {
+    const admin = new Redis(REDIS_URL);
+    await admin.flushdb();
+    admin.disconnect();
+    await overload({ REDIS_URL });
+  }, 60_000);
+});
