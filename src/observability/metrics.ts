@@ -37,8 +37,14 @@ export interface GatewayMetrics {
   /** The text exposition of this gateway's metrics and the process's. */
   scrape(): Promise<string>;
   readonly contentType: string;
-  /** Times every call to Prove, labelled by endpoint and outcome. Wrap the adapter inside the budget so waiting for a slot is not counted as latency. */
+  /**
+   * Times every call to Prove, labelled by endpoint and outcome. Wrap the adapter inside the budget so waiting for a slot is not counted as latency.
+   * checkCredentials is not timed here: it answers from the cached token almost always (the budget
+   * asks it before every call); the real token exchanges are timed by observeTokenExchange.
+   */
   instrumentProve(client: ProveClient): ProveClient;
+  /** One real OAuth token exchange with Prove (`endpoint="/token"`): pass as createProveClient's onTokenExchange. */
+  observeTokenExchange(seconds: number, outcome: string): void;
   /** Counts starts and transitions from what the repository stores (each save after the first is one transition). */
   instrumentRepository<R extends FlowRepository>(repo: R): R;
   /** Counts open graphql-ws connections. */
@@ -82,7 +88,7 @@ export function createMetrics(): GatewayMetrics {
   });
   const proveDuration = new Histogram({
     name: 'unify_prove_request_duration_seconds',
-    help: 'Latency of calls to Prove by endpoint (including the adapter\'s own retries and token refresh), and outcome (ok or the error kind)',
+    help: 'Latency of calls to Prove by endpoint (including the adapter\'s own retries and token refresh; /token: each real OAuth token exchange), and outcome (ok or the error kind)',
     labelNames: ['endpoint', 'outcome'] as const,
     buckets: PROVE_BUCKETS,
     registers: [registry],
@@ -186,8 +192,9 @@ export function createMetrics(): GatewayMetrics {
       unify: (request, options) => timed('/v3/unify', () => client.unify(request, options)),
       unifyStatus: (request, options) => timed('/v3/unify-status', () => client.unifyStatus(request, options)),
       unifyBind: (request, options) => timed('/v3/unify-bind', () => client.unifyBind(request, options)),
-      checkCredentials: (options) => timed('/token', () => client.checkCredentials(options)),
+      checkCredentials: (options) => client.checkCredentials(options),
     }),
+    observeTokenExchange: (seconds, outcome) => proveDuration.observe({ endpoint: '/token', outcome }, seconds),
     instrumentRepository: (repo) => {
       const save = repo.save.bind(repo);
       repo.save = async (flow: Flow) => {

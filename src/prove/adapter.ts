@@ -40,6 +40,11 @@ export interface ProveClientOptions {
   /** Backoff for unifyStatus retries. */
   retry?: Partial<RetryPolicy>;
   logger?: ProveLogger;
+  /**
+   * Called after each real OAuth token exchange (never for a cached token), with its duration and
+   * outcome: 'ok' or the ProveError kind (metrics: src/observability/metrics.ts).
+   */
+  onTokenExchange?: (seconds: number, outcome: 'ok' | ProveError['kind'] | 'error') => void;
 }
 
 export function createProveClient(options: ProveClientOptions): ProveClient {
@@ -55,7 +60,7 @@ export function createProveClient(options: ProveClientOptions): ProveClient {
   const seenTokens = new Set<string>();
   const redact: Redactor = createRedactor(() => [clientSecret, ...seenTokens]);
 
-  const tokens = new TokenCache(async (): Promise<IssuedToken> => {
+  const exchange = async (): Promise<IssuedToken> => {
     const response = await transport.token(clientId, clientSecret, { timeoutMs });
     if (response.status < 200 || response.status >= 300) {
       const error = errorFromStatus('/token', response, [], redact);
@@ -68,7 +73,23 @@ export function createProveClient(options: ProveClientOptions): ProveClient {
     seenTokens.add(parsed.data.access_token);
     logger?.info({ expiresInSeconds: parsed.data.expires_in }, 'prove token obtained');
     return { accessToken: parsed.data.access_token, expiresInSeconds: parsed.data.expires_in };
-  });
+  };
+  const { onTokenExchange } = options;
+  const tokens = new TokenCache(
+    onTokenExchange
+      ? async () => {
+          const started = performance.now();
+          try {
+            const token = await exchange();
+            onTokenExchange((performance.now() - started) / 1000, 'ok');
+            return token;
+          } catch (error) {
+            onTokenExchange((performance.now() - started) / 1000, error instanceof ProveError ? error.kind : 'error');
+            throw error;
+          }
+        }
+      : exchange,
+  );
 
   /**
    * The shared token, waited for no longer than this attempt may take: the shared fetch has its

@@ -103,6 +103,16 @@ describe('/metrics', () => {
     expect(count('/v3/unify-status', 'unavailable')).toBe(1);
     expect(value(m, 'unify_prove_request_duration_seconds_sum', { endpoint: '/v3/unify', outcome: 'ok' })).toBeGreaterThan(0);
     expect(value(m, 'unify_prove_request_duration_seconds_bucket', { endpoint: '/v3/unify', outcome: 'ok', le: '+Inf' })).toBe(5);
+    // /token: the real OAuth exchanges only (one token served all 11 calls), not a near-zero sample per call.
+    expect(count('/token', 'ok')).toBe(1);
+    expect(value(m, 'unify_prove_request_duration_seconds_sum', { endpoint: '/token', outcome: 'ok' })).toBeGreaterThan(0);
+
+    // Prove revokes the token: the next call exchanges a new one, and that exchange is timed.
+    await fetch(`${gw.emulatorUrl}/sim/revoke-tokens`, { method: 'POST' });
+    await started(gw, { possessionType: 'MOBILE', phoneNumber: '2001004014' });
+    const after = await scrape(gw);
+    expect(value(after, 'unify_prove_request_duration_seconds_count', { endpoint: '/token', outcome: 'ok' })).toBe(2);
+    expect(value(after, 'unify_prove_request_duration_seconds_count', { endpoint: '/v3/unify', outcome: 'ok' })).toBe(6);
 
     // The other gateway in this process saw none of it.
     const quiet = await scrape(other);
