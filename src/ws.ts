@@ -10,8 +10,11 @@ import type { GatewayYoga } from './yoga.js';
  */
 export interface GraphqlWsOptions {
   keepAliveMs?: number;
-  /** False refuses the connection (close code 4403) before any operation runs. */
-  admit: (connectionParams: Readonly<Record<string, unknown>> | undefined) => boolean;
+  /**
+   * False refuses the connection (close code 4403) before any operation runs. Given the upgrade
+   * request too: a credential may come in its Authorization header.
+   */
+  admit: (connectionParams: Readonly<Record<string, unknown>> | undefined, req: IncomingMessage) => boolean;
   /** False refuses the upgrade with HTTP 403 before any WebSocket exists (browsers always send Origin). */
   verifyOrigin?: (origin: string | undefined, req: IncomingMessage) => boolean;
 }
@@ -47,6 +50,13 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
       done(true);
     },
   });
+  // Never run: the socket closes (1001) once the operations under way are done, and the client
+  // sends this one again after reconnecting, to another instance.
+  let released = false;
+  const notRun = async () => {
+    if (!released) await new Promise<void>((resolve) => parked.add(resolve));
+    return [new GraphQLError('This instance is shutting down; the operation was not run', { extensions: { code: 'SHUTTING_DOWN' } })];
+  };
   type Envelope = ReturnType<GatewayYoga['getEnveloped']>;
   // One AbortController per operation: aborted when the client completes it or the socket
   // closes, so subscriptions end even where a wrapper holds their return() back (see
@@ -54,7 +64,7 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
   const operations = new WeakMap<object, AbortController>();
   const disposable = useServer(
     {
-      onConnect: (ctx) => options.admit(ctx.connectionParams),
+      onConnect: (ctx) => options.admit(ctx.connectionParams, ctx.extra.request),
       onComplete: (ctx, id) => finished(ctx, id),
       onError: (ctx, id) => finished(ctx, id),
       execute: (args) => (args.rootValue as Envelope).execute(args),
@@ -64,12 +74,7 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
         return controller && isAsyncIterable(result) ? abortOnReturn(result, controller) : result;
       },
       onSubscribe: async (ctx, id, payload) => {
-        if (draining) {
-          // Never run: the socket closes (1001) once the operations under way are done, and the
-          // client sends this one again after reconnecting, to another instance.
-          await new Promise<void>((resolve) => parked.add(resolve));
-          return [new GraphQLError('This instance is shutting down; the operation was not run', { extensions: { code: 'SHUTTING_DOWN' } })];
-        }
+        if (draining) return notRun();
         const controller = new AbortController();
         const envelope = yoga.getEnveloped({
           req: ctx.extra.request,
@@ -86,14 +91,26 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
         }
         const errors = envelope.validate(envelope.schema, document);
         if (errors.length) return errors;
+        // The context before the operation counts as started: a refusal here (a caller the context
+        // factory rejects) is an error message for this operation, never an exception that closes
+        // the socket (4500) and leaves the drain counter waiting for an operation that never ran.
+        let contextValue: unknown;
+        try {
+          contextValue = await envelope.contextFactory();
+        } catch (error) {
+          return [error instanceof GraphQLError ? error : new GraphQLError('Unexpected error.')];
+        }
+        // The drain may have begun while the context was built: this operation is not run either.
+        if (draining) return notRun();
         // Queries and mutations count until their result is sent; a subscription is cut at close and resumed elsewhere.
+        // Nothing below can throw: graphql-ws calls onComplete or onError for this id, which uncounts it.
         if (getOperationAST(document, payload.operationName)?.operation !== 'subscription') started(ctx, id);
         const args: ExecutionArgs = {
           schema: envelope.schema,
           operationName: payload.operationName ?? null,
           document,
           variableValues: payload.variables ?? null,
-          contextValue: await envelope.contextFactory(),
+          contextValue,
           rootValue: envelope,
         };
         operations.set(args, controller);
@@ -126,6 +143,7 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
         });
       }
       for (const client of wss.clients) client.close(code, reason);
+      released = true;
       for (const wake of parked) wake();
       parked.clear();
       await disposable.dispose();

@@ -5,7 +5,7 @@ import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { schema, type GraphQLContext } from './schema/index.js';
 import type { FlowService } from './flows/service.js';
-import { ApiKeys, identifyCaller } from './security/caller.js';
+import { ApiKeys, credentialOf, identifyCaller } from './security/caller.js';
 import { clientAddress } from './security/address.js';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { hardeningPlugins } from './security/graphql-hardening.js';
@@ -33,11 +33,7 @@ export interface YogaDeps {
 
 export type GatewayYoga = YogaServerInstance<ServerContext, GraphQLContext>;
 
-const authorizationOf = (context: ServerContext): string | undefined => {
-  const fromParams = context.connectionParams?.authorization ?? context.connectionParams?.Authorization;
-  if (typeof fromParams === 'string') return fromParams;
-  return context.req.headers.authorization;
-};
+const authorizationOf = (context: ServerContext): string | undefined => credentialOf(context.connectionParams, context.req);
 
 /** Headers that mark a GET or simple-content-type request as sent by script, not by a form or an <img>. */
 export const CSRF_HEADERS = ['x-graphql-yoga-csrf', 'graphql-require-preflight', 'apollo-require-preflight'];

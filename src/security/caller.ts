@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 
 /**
  * Who is calling. Public callers hold only flow ids (capabilities); trusted backends present an
@@ -26,6 +27,22 @@ export class ApiKeys {
     }
     return match?.toString('base64url').slice(0, 8);
   }
+}
+
+/**
+ * The credential a request presents, read in one place for every use: graphql-ws admission at
+ * connect (src/ws.ts, via server.ts) and the GraphQL context of each operation and HTTP request
+ * (src/yoga.ts, the known-documents fast path). connectionParams.authorization (or
+ * .Authorization) when it is a string, otherwise the request's Authorization header (on
+ * graphql-ws, the upgrade request's).
+ */
+export function credentialOf(
+  connectionParams: Readonly<Record<string, unknown>> | undefined,
+  req: { headers: IncomingHttpHeaders } | undefined,
+): string | undefined {
+  const fromParams = connectionParams?.authorization ?? connectionParams?.Authorization;
+  if (typeof fromParams === 'string') return fromParams;
+  return req?.headers.authorization;
 }
 
 /** `Bearer <key>` (HTTP header or graphql-ws connectionParams.authorization) -> the caller. */
