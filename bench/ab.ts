@@ -1,6 +1,6 @@
 import { print } from 'graphql';
 import { FlowDocument, StartUnifyDocument } from '../test/generated/graphql.js';
-import { startChild, stopAll, type Child } from './lib/children.js';
+import { build, startChild, stopAll, type Child } from './lib/children.js';
 import { Pool, buildRequest, load, median } from './lib/http.js';
 
 /**
@@ -18,6 +18,10 @@ const cpuMs = async (c: Child) => {
   const { cpu } = await c.call<{ cpu: { user: number; system: number } }>('usage');
   return (cpu.user + cpu.system) / 1000;
 };
+// Both checkouts compiled (a base older than the build config runs under tsx, and says so).
+const baseDir = `${base.replace(/\/$/, '')}/bench/`;
+const afterDir = process.env.BENCH_AB_AFTER ? `${process.env.BENCH_AB_AFTER.replace(/\/$/, '')}/bench/` : undefined;
+for (const dir of [baseDir, afterDir]) if (!build(dir)) console.log(`${dir}: no tsconfig.build.json, running its sources under tsx`);
 try {
   const emulator = await startChild('emulator', { args: { rateLimitPerSecond: 0 } });
   children.push(emulator);
@@ -25,9 +29,8 @@ try {
     NODE_ENV: 'production', PORT: '0', PROVE_BASE_URL: String(emulator.info.url), PROVE_CLIENT_ID: 'emulator-client',
     PROVE_CLIENT_SECRET: 'emulator-secret', PROVE_RATE_LIMIT: '10000', START_LIMIT_PER_NUMBER: '1000000/1m', START_LIMIT_PER_ADDRESS: '1000000/1m',
   };
-  const a = await startChild('gateway', { env, benchDir: `${base.replace(/\/$/, '')}/bench/` });
-  const after = process.env.BENCH_AB_AFTER;
-  const b = await startChild('gateway', { env, ...(after ? { benchDir: `${after.replace(/\/$/, '')}/bench/` } : {}) });
+  const a = await startChild('gateway', { env, benchDir: baseDir });
+  const b = await startChild('gateway', { env, ...(afterDir ? { benchDir: afterDir } : {}) });
   children.push(a, b);
   const gateways = [['before', a], ['after', b]] as const;
   const rps: Record<string, number[]> = { before: [], after: [] };

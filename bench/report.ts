@@ -50,7 +50,7 @@ export function renderReport({ rows, machine, date, elapsedSeconds, quick }: Rep
     'npm run bench                  # about 3 minutes; writes this file',
     '```',
     '',
-    'Servers under test run in child processes (`node --import tsx bench/servers/*.ts`), each stopped by its pid;',
+    'Servers under test run in child processes, compiled first (`tsc -p tsconfig.build.json`, then `node dist/bench/servers/*.js`), each stopped by its pid;',
     'the bench process only generates load, with raw keep-alive HTTP/1.1 connections (bench/lib/http.ts) and one',
     'WebSocket per graphql-ws subscriber (bench/lib/subscribers.ts). Gateways run with `NODE_ENV=production`',
     'against a standalone emulator (`PROVE_BASE_URL`), as a deployment would; the two references too.',

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { print } from 'graphql';
 import { BindPhoneDocument, FlowDocument, StartUnifyDocument, UnifyStatusDocument } from '../test/generated/graphql.js';
 import { createProveClient } from '../src/prove/index.js';
-import { startChild, stopAll, type Child } from './lib/children.js';
+import { build, startChild, stopAll, type Child } from './lib/children.js';
 import { Pool, buildRequest, load, median, percentile, type LoadResult } from './lib/http.js';
 import { subscribeAll, type Subscriber } from './lib/subscribers.js';
 import { describeMachine } from './lib/machine.js';
@@ -478,6 +478,8 @@ async function measure(name: string, run: () => Promise<Row | Row[]>, fallback: 
 }
 
 async function main() {
+  // Children run compiled (node dist/bench/servers/*.js), as a production start does.
+  build();
   const started = new Date();
   const deadline = setTimeout(() => {
     console.error(`bench: over ${DEADLINE_MS / 60_000} minutes, stopping`);

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -52,10 +53,30 @@ export interface StartOptions {
   benchDir?: string;
 }
 
-/** Starts bench/servers/<script>.ts and waits for its { ready } message. */
+const TSC = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
+
+/**
+ * Compiles a checkout (`tsc -p tsconfig.build.json`, what `npm run build` runs) so its children run
+ * as plain `node dist/bench/servers/*.js`, as a production start runs `node dist/src/main.js`:
+ * no tsx loader in the process measured. A checkout without that config (an older commit in an
+ * A/B) keeps running its sources under tsx. Returns whether the checkout is built.
+ */
+export function build(benchDir = BENCH_DIR): boolean {
+  const root = `${benchDir.replace(/\/$/, '')}/../`;
+  if (!existsSync(`${root}tsconfig.build.json`)) return false;
+  execFileSync(process.execPath, [TSC, '-p', `${root}tsconfig.build.json`], { cwd: root, stdio: 'inherit' });
+  return true;
+}
+
+/** The compiled script when the checkout is built (run.ts and ab.ts build first), else the source under tsx. */
+function command(benchDir: string, script: string): string[] {
+  const compiled = `${benchDir}../dist/bench/servers/${script}.js`;
+  return existsSync(compiled) ? [compiled] : ['--import', 'tsx', `${benchDir}servers/${script}.ts`];
+}
+
+/** Starts bench/servers/<script> (compiled if built, see build()) and waits for its { ready } message. */
 export function startChild(script: string, options: StartOptions = {}): Promise<Child> {
-  const file = `${options.benchDir ?? BENCH_DIR}servers/${script}.ts`;
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', file], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...command(options.benchDir ?? BENCH_DIR, script)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: {
       PATH: process.env.PATH ?? '',

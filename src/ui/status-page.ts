@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -10,7 +11,12 @@ import type { Logger } from 'pino';
  * STATUS_PAGE=on; it never carries an API key (binding asks the person to paste one).
  */
 
-const PAGE_DIR = fileURLToPath(new URL('./page/', import.meta.url));
+// Compiled (`npm run build`: this module at dist/src/ui/), the page's sources stay in src/ui/page.
+const PAGE_DIR = fileURLToPath(
+  existsSync(new URL('./page/main.ts', import.meta.url))
+    ? new URL('./page/', import.meta.url)
+    : new URL('../../../src/ui/page/', import.meta.url),
+);
 export const STATUS_PAGE_ASSETS = '/status-page';
 
 interface Bundle {
