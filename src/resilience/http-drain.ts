@@ -8,10 +8,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
  * their responses carry Connection: close so no client reuses the socket. Server-sent event
  * streams never end by themselves: they are cut at once, and their clients reconnect elsewhere
  * (a subscription first sends the flow as it stands, so nothing is missed).
+ *
+ * A response is an event stream when the headers it sent say so (content-type), not when the
+ * request's Accept allowed one: a mutation sent with `Accept: text/event-stream` is in flight like
+ * any other request until its answer has gone out, and is never cut while it waits for Prove.
  */
 export class HttpDrain {
   #draining = false;
-  readonly #inFlight = new Map<ServerResponse, IncomingMessage>();
+  /** Each response in flight, and whether it is an event stream (known once its headers went out). */
+  readonly #inFlight = new Map<ServerResponse, boolean>();
   readonly #waiters = new Set<() => void>();
 
   get draining(): boolean {
@@ -19,9 +24,17 @@ export class HttpDrain {
   }
 
   /** Call first for every request. */
-  track(req: IncomingMessage, res: ServerResponse): void {
-    this.#inFlight.set(res, req);
+  track(_req: IncomingMessage, res: ServerResponse): void {
+    this.#inFlight.set(res, false);
     if (this.#draining) res.setHeader('connection', 'close');
+    // writeHead is where the headers go out (node:http calls it for an implicit head too); headers
+    // passed to it directly are not readable through getHeader, so they are read from its arguments.
+    const writeHead = res.writeHead as (...args: unknown[]) => ServerResponse;
+    res.writeHead = ((...args: unknown[]) => {
+      const result = writeHead.apply(res, args);
+      if (this.#inFlight.has(res)) this.#inFlight.set(res, isEventStream(contentTypeIn(args) ?? res.getHeader('content-type')));
+      return result;
+    }) as ServerResponse['writeHead'];
     res.once('close', () => {
       this.#inFlight.delete(res);
       if (this.#draining && this.pending() === 0) for (const wake of this.#waiters) wake();
@@ -31,16 +44,16 @@ export class HttpDrain {
   /** Requests in flight that end by themselves (everything but event streams). */
   pending(): number {
     let count = 0;
-    for (const req of this.#inFlight.values()) if (!isEventStream(req)) count++;
+    for (const streaming of this.#inFlight.values()) if (!streaming) count++;
     return count;
   }
 
   /** Starts draining: no keep-alive from now on, event streams cut. */
   begin(): void {
     this.#draining = true;
-    for (const [res, req] of this.#inFlight) {
-      if (!res.headersSent) res.setHeader('connection', 'close');
-      else if (isEventStream(req)) res.destroy();
+    for (const [res, streaming] of this.#inFlight) {
+      if (streaming) res.destroy();
+      else if (!res.headersSent) res.setHeader('connection', 'close');
     }
   }
 
@@ -49,7 +62,7 @@ export class HttpDrain {
     return new Promise((resolve) => {
       const check = () => {
         // An event stream whose headers went out after begin() is cut now.
-        for (const [res, req] of this.#inFlight) if (res.headersSent && isEventStream(req)) res.destroy();
+        for (const [res, streaming] of this.#inFlight) if (streaming) res.destroy();
         if (this.pending() > 0) return false;
         finish(true);
         return true;
@@ -84,4 +97,19 @@ export class HttpDrain {
   }
 }
 
-const isEventStream = (req: IncomingMessage) => req.headers.accept?.includes('text/event-stream') === true;
+const isEventStream = (contentType: unknown): boolean =>
+  typeof contentType === 'string' && contentType.trimStart().toLowerCase().startsWith('text/event-stream');
+
+/** The content-type among writeHead's arguments: (status, [reason], [headers as an object or an array]). */
+function contentTypeIn(args: unknown[]): unknown {
+  const headers = typeof args[1] === 'string' ? args[2] : args[1];
+  if (Array.isArray(headers)) {
+    const flat: unknown[] = Array.isArray(headers[0]) ? headers.flat() : headers;
+    for (let i = 0; i + 1 < flat.length; i += 2) if (String(flat[i]).toLowerCase() === 'content-type') return flat[i + 1];
+    return undefined;
+  }
+  if (headers && typeof headers === 'object') {
+    for (const key in headers) if (key.toLowerCase() === 'content-type') return (headers as Record<string, unknown>)[key];
+  }
+  return undefined;
+}
