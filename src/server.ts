@@ -16,7 +16,7 @@ import { memoryBudget, redisBudget, withBudget } from './security/upstream-budge
 import { createStartLimits } from './security/start-limits.js';
 import { readBodyWithin } from './security/body-limit.js';
 import { originPolicy } from './security/origin.js';
-import { contextFor, createGatewayYoga } from './yoga.js';
+import { contextFor, createGatewayYoga, createMaskError } from './yoga.js';
 import { createKnownDocuments } from './fastpath/known-documents.js';
 import { attachGraphqlWs } from './ws.js';
 import { createMetrics } from './observability/metrics.js';
@@ -122,6 +122,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
 
   // Per gateway: several gateways in one process (tests) must not share counters.
   const metrics = createMetrics();
+  // One masking of unexpected errors for yoga and the fast path (src/yoga.ts).
+  const maskError = createMaskError(logger);
   // Queries yoga has validated before, from clients without Origin: node:http answers them (src/fastpath/known-documents.ts).
   const knownDocuments =
     options.knownDocuments === false
@@ -131,6 +133,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
           context: contextFor({ apiKeys, trustProxyHops: config.trustProxyHops, flows: () => flowsReady }),
           metrics,
           production: config.production,
+          maskError,
+          logger,
           ...options.knownDocuments,
         });
   const yoga = createGatewayYoga({
@@ -141,6 +145,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     logger,
     corsOrigins: config.corsOrigins,
     plugins: knownDocuments ? [...metrics.plugins, knownDocuments.plugin] : metrics.plugins,
+    maskError,
   });
   const statusPage = config.statusPage
     ? createStatusPage({ graphqlPath: yoga.graphqlEndpoint, emulatorPath: emulator ? EMULATOR_PREFIX : undefined, logger })

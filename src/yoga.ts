@@ -29,6 +29,27 @@ export interface YogaDeps {
   corsOrigins: string[];
   /** More plugins, after the security ones (metrics: src/observability/metrics.ts). */
   plugins?: Plugin[];
+  /** How unexpected errors are masked (default createMaskError(logger)); the known-documents fast path is given the same one. */
+  maskError?: GatewayMaskError;
+}
+
+/** What a client reads in place of an unexpected error. */
+export const UNEXPECTED_ERROR_MESSAGE = 'Unexpected error.';
+
+export type GatewayMaskError = (error: unknown, message: string) => GraphQLError;
+
+/**
+ * The gateway's masking of errors, for yoga (maskedErrors) and the known-documents fast path
+ * alike: GraphQL errors of our own making pass as they are; anything else reaches the client as
+ * `message` only, and its detail goes to the log.
+ */
+export function createMaskError(logger: Logger): GatewayMaskError {
+  return (error, message) => {
+    const original = error instanceof GraphQLError ? error.originalError : error;
+    if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) return error;
+    logger.error({ err: { message: (original as Error | undefined)?.message, name: (original as Error | undefined)?.name } }, 'unexpected error');
+    return new GraphQLError(message);
+  };
 }
 
 export type GatewayYoga = YogaServerInstance<ServerContext, GraphQLContext>;
@@ -67,12 +88,8 @@ export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
     ],
     // Unexpected errors reach clients as "Unexpected error." only; their detail goes to the log.
     maskedErrors: {
-      maskError: (error, message) => {
-        const original = error instanceof GraphQLError ? error.originalError : error;
-        if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) return error;
-        deps.logger.error({ err: { message: (original as Error | undefined)?.message, name: (original as Error | undefined)?.name } }, 'unexpected error');
-        return new GraphQLError(message);
-      },
+      maskError: deps.maskError ?? createMaskError(deps.logger),
+      errorMessage: UNEXPECTED_ERROR_MESSAGE,
     },
     logging: false,
     context: async (initial) => {

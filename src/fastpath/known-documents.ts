@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { execute, getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult, type OperationTypeNode } from 'graphql';
+import { execute, getOperationAST, type DocumentNode, type ExecutionResult, type OperationTypeNode } from 'graphql';
 import { createLRUCache, processRegularResult, type Plugin } from 'graphql-yoga';
-import type { GatewayYoga, ServerContext } from '../yoga.js';
+import type { Logger } from 'pino';
+import { UNEXPECTED_ERROR_MESSAGE, type GatewayMaskError, type GatewayYoga, type ServerContext } from '../yoga.js';
 import { schema, type GraphQLContext } from '../schema/index.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { withoutSuggestion } from '../security/graphql-hardening.js';
@@ -26,7 +27,9 @@ import { withoutSuggestion } from '../security/graphql-hardening.js';
  * - a caller the context factory accepts (a bad API key goes to yoga, which answers 401).
  *
  * Results are serialised as yoga's regular result processor does; a result with errors goes
- * through yoga's own masking (maskedErrors), suggestion stripping and `processRegularResult`. If
+ * through the gateway's masking (the same `maskError` yoga is given, src/yoga.ts), suggestion
+ * stripping and `processRegularResult`. Anything that goes wrong past that is logged and answered
+ * 500 with the masked message; it never becomes an unhandled rejection. If
  * execution never started (the variables did not coerce: no resolver ran), yoga answers instead.
  * The request is counted in the same Prometheus series a yoga request touches (metrics.ts).
  */
@@ -38,6 +41,9 @@ export interface KnownDocumentsOptions {
   context: (server: ServerContext) => Promise<GraphQLContext | undefined>;
   metrics: GatewayMetrics;
   production: boolean;
+  /** The masking yoga applies (src/yoga.ts createMaskError; server.ts hands both the same one). */
+  maskError: GatewayMaskError;
+  logger: Logger;
   /** Distinct documents remembered (default 500). */
   maxDocuments?: number;
   /** Longer documents are never remembered (default 16 KiB; real operations are 1–2 KiB). */
@@ -80,13 +86,7 @@ export function createKnownDocuments(options: KnownDocumentsOptions): KnownDocum
   const maxLength = options.maxDocumentLength ?? 16 * 1024;
   // query string -> the document yoga parsed and validated from it.
   const documents = createLRUCache<Compiled>({ max: options.maxDocuments ?? 500 });
-  // yoga's masking (the maskedErrors option, with its "Unexpected error." and logging), as yoga applies it.
-  type Masking = { maskError: (e: unknown, m: string, dev?: boolean) => GraphQLError; errorMessage: string; isDev?: boolean };
-  const masking = (yoga: GatewayYoga): Masking => {
-    const masked = (yoga as unknown as { maskedErrorsOpts: Masking | null }).maskedErrorsOpts;
-    if (!masked) throw new Error('known documents expect yoga with maskedErrors on');
-    return masked;
-  };
+  const mask = (error: unknown) => options.maskError(error, UNEXPECTED_ERROR_MESSAGE);
 
   const learn = (query: string, document: DocumentNode) => {
     if (query.length > maxLength || documents.get(query)) return;
@@ -151,7 +151,12 @@ export function createKnownDocuments(options: KnownDocumentsOptions): KnownDocum
       const started = performance.now();
       const selected = select(body);
       if (!selected) return false;
-      void run(yoga, req, res, selected, mediaType, started);
+      run(yoga, req, res, selected, mediaType, started).catch((error: unknown) => {
+        // Not expected (run answers its own failures): log it, answer 500 masked, never crash.
+        options.logger.error({ err: { message: (error as Error | undefined)?.message, name: (error as Error | undefined)?.name } }, 'known-documents fast path failed');
+        if (res.headersSent) return void res.destroy();
+        write(res, 500, { 'content-type': `${mediaType}; charset=utf-8` }, JSON.stringify({ errors: [{ message: UNEXPECTED_ERROR_MESSAGE }] }));
+      });
       return true;
     },
   };
@@ -191,11 +196,10 @@ export function createKnownDocuments(options: KnownDocumentsOptions): KnownDocum
       let text: string;
       const headers: Record<string, string> = { 'content-type': `${mediaType}; charset=utf-8` };
       if (result.errors?.length) {
-        const masked = masking(yoga);
         result = {
           ...result,
           errors: result.errors.map((error) => {
-            const m = masked.maskError(error, masked.errorMessage, masked.isDev);
+            const m = mask(error);
             return options.production ? withoutSuggestion(m) : m;
           }),
         };
@@ -222,9 +226,7 @@ export function createKnownDocuments(options: KnownDocumentsOptions): KnownDocum
       // Not expected: execute reports resolver errors in its result. Before execution started,
       // yoga answers the request as if the fast path had never seen it; after, it must not run twice.
       if (!executing) return void yoga.handle(req, res, { req });
-      const masked = masking(yoga);
-      const unexpected = masked.maskError(error, masked.errorMessage, masked.isDev);
-      write(res, 500, { 'content-type': `${mediaType}; charset=utf-8` }, JSON.stringify({ errors: [unexpected] }));
+      write(res, 500, { 'content-type': `${mediaType}; charset=utf-8` }, JSON.stringify({ errors: [mask(error)] }));
     } finally {
       res.off('close', onClose);
     }

@@ -4,7 +4,8 @@ import { print, getIntrospectionQuery } from 'graphql';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { createGateway, type Gateway } from '../../src/server.js';
-import { createStore } from '../../src/store/keyv.js';
+import { createStore, type Store } from '../../src/store/keyv.js';
+import { flowKey } from '../../src/store/flow-repository.js';
 import { createFlowEvents } from '../../src/events/flow-events.js';
 import { FlowDocument, UnifyStatusDocument, StartUnifyDocument } from '../generated/graphql.js';
 import { PageStatusDocument } from '../../src/ui/page/generated/graphql.js';
@@ -24,6 +25,7 @@ let fast: Gateway;
 let yoga: Gateway;
 let served = 0;
 const warmed = new Set<string>();
+let store: Store;
 
 interface Answer {
   status: number;
@@ -73,7 +75,7 @@ beforeAll(async () => {
     NODE_ENV: 'production', PORT: '0', GATEWAY_API_KEYS: TEST_API_KEY,
     START_LIMIT_PER_NUMBER: '10000/1m', START_LIMIT_PER_ADDRESS: '10000/1m', ...upstream.env,
   };
-  const store = createStore(undefined);
+  store = createStore(undefined);
   const events = createFlowEvents();
   const logger = pino({ level: 'silent' });
   fast = await createGateway(loadConfig(env), { logger, store, events, knownDocuments: { onServed: () => served++ } });
@@ -192,6 +194,21 @@ describe('known documents: hostile requests behave as through yoga', () => {
       }
     });
   }
+
+  it("an unexpected error in a resolver is masked as yoga masks it (the gateway's one maskError)", async () => {
+    const id = await startFlow();
+    // A stored record the resolvers cannot read: failureReasons throws a TypeError.
+    const key = `flow:${flowKey(id)}`;
+    const record = await store.keyv.get<Record<string, unknown>>(key);
+    await store.keyv.set(key, { ...record, evaluation: 'corrupt' }, 60_000);
+    for (const accept of ACCEPTS) {
+      const { viaFast, viaYoga, tookFast } = await both({ query: print(FlowDocument), variables: { id } }, { accept });
+      expect(tookFast).toBe(true);
+      expect(viaFast).toEqual(viaYoga);
+      expect(viaFast.body).toContain('Unexpected error.');
+      expect(viaFast.body).not.toContain('flatMap');
+    }
+  });
 
   it('a query served by the fast path once is still refused the same way with a bad key', async () => {
     const body = { query: print(FlowDocument), variables: { id: 'x' } };
