@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Repeater } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { ProveError, type ProveClient, type UnifyOutcome } from '../prove/types.js';
 import type { FlowRepository } from '../store/flow-repository.js';
@@ -9,6 +8,7 @@ import type { FlowEvents } from '../events/flow-events.js';
 import { type Caller, ownerOf } from '../security/caller.js';
 import { normalisePhoneNumber, redactPhoneNumber, type PhonePolicy } from '../security/phone.js';
 import type { Flow } from './flow.js';
+import { FlowWatch, type FlowWatchSource } from './flow-watch.js';
 import {
   BindNotAllowedError, FlowExpiredError, FlowNotFoundError, GatewayError, InvalidInputError, RateLimitedError,
   NotAuthorizedError, UpstreamError,
@@ -165,52 +165,15 @@ export class FlowService {
    * value arrives, which for a quiet flow would be its expiry.
    */
   watch(id: string, signal?: AbortSignal): AsyncIterableIterator<Flow> {
-    return new Repeater<Flow>(async (push, stop) => {
-      let stopped = false;
-      let dirty = false;
-      let wake: (() => void) | undefined;
-      const notify = () => {
-        dirty = true;
-        wake?.();
-      };
-      const end = () => {
-        stopped = true;
-        wake?.();
-      };
-      void stop.then(end);
-      signal?.addEventListener('abort', end, { once: true });
-      let unlisten: (() => void) | undefined;
-      let expiry: NodeJS.Timeout | undefined;
-      try {
-        if (signal?.aborted) return;
-        unlisten = await this.deps.events.listen(flowKey(id), notify);
-        if (stopped) return;
-        let flow = await this.get(id);
-        await push(flow);
-        while (!stopped && !isTerminal(flow.state)) {
-          expiry ??= setTimeout(() => {
-            expiry = undefined;
-            notify();
-          }, Math.max(flow.expiresAt - this.now(), 0) + 5);
-          if (!dirty) await new Promise<void>((resolve) => (wake = resolve));
-          wake = undefined;
-          if (stopped) break;
-          dirty = false;
-          const next = await this.find(id);
-          if (!next || next.version <= flow.version) continue;
-          flow = next;
-          await push(flow);
-        }
-      } catch (error) {
-        stop(error);
-      } finally {
-        signal?.removeEventListener('abort', end);
-        unlisten?.();
-        clearTimeout(expiry);
-        stop();
-      }
-    });
+    return new FlowWatch(id, this.#watchSource, signal);
   }
+
+  readonly #watchSource: FlowWatchSource = {
+    get: (id) => this.get(id),
+    find: (id) => this.find(id),
+    listen: (id, onChange) => this.deps.events.listen(flowKey(id), onChange),
+    now: () => this.now(),
+  };
 
   private async createFlow(
     start: ReturnType<typeof validateStart>,

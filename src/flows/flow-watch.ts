@@ -1,0 +1,203 @@
+import type { Flow } from './flow.js';
+import { isTerminal } from './state-machine.js';
+
+/**
+ * FlowService.watch's iterator, written out instead of a Repeater: one object per subscription,
+ * with no closures but the listener, and pull-driven (the store is re-read when the consumer asks
+ * for the next value and something happened since, as the Repeater's push back-pressure did).
+ * 10,000 open subscriptions are 10,000 of these, so every field counts.
+ */
+
+export interface FlowWatchSource {
+  /** The flow, or FlowNotFoundError. */
+  get(id: string): Promise<Flow>;
+  /** The flow as stored now (expired if due), or undefined. */
+  find(id: string): Promise<Flow | undefined>;
+  /** Subscribes `onChange` to the flow's notifications; resolves once in force, with the unsubscribe. */
+  listen(id: string, onChange: () => void): Promise<() => void>;
+  now(): number;
+}
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+export class FlowWatch implements AsyncIterableIterator<Flow> {
+  #flow: Flow | undefined;
+  #dirty = false;
+  #stopped = false;
+  #wake: (() => void) | undefined;
+  #unlisten: (() => void) | undefined;
+  #expiresAt = 0;
+  /** The next() under way, so calls made together run one after the other. */
+  #tail: Promise<unknown> | undefined;
+  readonly #notify = () => {
+    this.#dirty = true;
+    this.#wakeUp();
+  };
+
+  constructor(
+    private readonly id: string,
+    private readonly source: FlowWatchSource,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    signal?.addEventListener('abort', this, { once: true });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** The abort signal's listener (an EventListener object, so no closure per subscription). */
+  handleEvent(): void {
+    this.#end();
+  }
+
+  next(): Promise<IteratorResult<Flow>> {
+    const run = this.#tail ? this.#tail.then(() => this.#step(), () => this.#step()) : this.#step();
+    this.#tail = run;
+    void run.then(
+      () => this.#tail === run && (this.#tail = undefined),
+      () => this.#tail === run && (this.#tail = undefined),
+    );
+    return run;
+  }
+
+  return(): Promise<IteratorResult<Flow>> {
+    this.#end();
+    return Promise.resolve(DONE);
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<Flow>> {
+    this.#end();
+    return Promise.reject(error);
+  }
+
+  /** The expiry wheel's callback: at expiresAt the store is read again (find() expires the flow). */
+  expire(): void {
+    this.#expiresAt = 0;
+    this.#notify();
+  }
+
+  async #step(): Promise<IteratorResult<Flow>> {
+    try {
+      if (this.#stopped) return DONE;
+      if (!this.#flow) {
+        if (this.signal?.aborted) return this.#end(), DONE;
+        // Listen first, and only then read, so a change made after the read cannot be missed.
+        const unlisten = await this.source.listen(this.id, this.#notify);
+        if (this.#stopped) return unlisten(), DONE;
+        this.#unlisten = unlisten;
+        this.#flow = await this.source.get(this.id);
+        if (this.#stopped) return DONE;
+        return { done: false, value: this.#flow };
+      }
+      let flow = this.#flow;
+      while (!this.#stopped && !isTerminal(flow.state)) {
+        if (this.#expiresAt === 0) {
+          // On the process clock: the source's clock may be a test's.
+          this.#expiresAt = Date.now() + Math.max(flow.expiresAt - this.source.now(), 0) + 5;
+          expiryWheel.add(this, this.#expiresAt);
+        }
+        if (!this.#dirty) await new Promise<void>((resolve) => (this.#wake = resolve));
+        this.#wake = undefined;
+        if (this.#stopped) break;
+        this.#dirty = false;
+        const next = await this.source.find(this.id);
+        if (!next || next.version <= flow.version) continue;
+        flow = this.#flow = next;
+        if (this.#stopped) break;
+        return { done: false, value: flow };
+      }
+      this.#end();
+      return DONE;
+    } catch (error) {
+      this.#end();
+      throw error;
+    }
+  }
+
+  #wakeUp() {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  /** Releases the listener, the expiry entry and the abort listener at once; a pending next() ends. */
+  #end() {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.signal?.removeEventListener('abort', this);
+    this.#unlisten?.();
+    this.#unlisten = undefined;
+    if (this.#expiresAt !== 0) expiryWheel.delete(this, this.#expiresAt);
+    this.#wakeUp();
+  }
+}
+
+/**
+ * One timer per process for every watcher's expiry, instead of a setTimeout per subscriber:
+ * watchers are kept in buckets of BUCKET_MS by their deadline (rounded up, so none wakes early),
+ * and the one timer is set for the earliest bucket. A watcher wakes at most BUCKET_MS after its
+ * flow's expiresAt.
+ */
+const BUCKET_MS = 100;
+
+class ExpiryWheel {
+  readonly #buckets = new Map<number, Set<FlowWatch>>();
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = Infinity;
+
+  add(watch: FlowWatch, at: number): void {
+    const bucket = Math.ceil(at / BUCKET_MS) * BUCKET_MS;
+    let set = this.#buckets.get(bucket);
+    if (!set) this.#buckets.set(bucket, (set = new Set()));
+    set.add(watch);
+    if (bucket < this.#timerAt) this.#arm(bucket);
+  }
+
+  delete(watch: FlowWatch, at: number): void {
+    const bucket = Math.ceil(at / BUCKET_MS) * BUCKET_MS;
+    const set = this.#buckets.get(bucket);
+    if (!set?.delete(watch) || set.size > 0) return;
+    this.#buckets.delete(bucket);
+    if (this.#buckets.size === 0) this.#disarm();
+  }
+
+  /** Live entries (tests). */
+  get size(): number {
+    let n = 0;
+    for (const set of this.#buckets.values()) n += set.size;
+    return n;
+  }
+
+  #arm(bucket: number) {
+    this.#disarm();
+    this.#timerAt = bucket;
+    this.#timer = setTimeout(() => this.#fire(), Math.max(bucket - Date.now(), 0));
+    // Subscriptions keep the process alive through their sockets, not through this timer.
+    this.#timer.unref();
+  }
+
+  #disarm() {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+  }
+
+  #fire() {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    const now = Date.now();
+    let earliest = Infinity;
+    const due: FlowWatch[] = [];
+    for (const [bucket, set] of this.#buckets) {
+      if (bucket <= now) {
+        this.#buckets.delete(bucket);
+        for (const watch of set) due.push(watch);
+      } else if (bucket < earliest) earliest = bucket;
+    }
+    if (earliest !== Infinity) this.#arm(earliest);
+    for (const watch of due) watch.expire();
+  }
+}
+
+export const expiryWheel = new ExpiryWheel();
