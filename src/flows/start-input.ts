@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { UnifyRequest } from '../prove/types.js';
 import { InvalidInputError } from './errors.js';
 import type { PossessionType } from './flow.js';
 import { normalisePhoneNumber, type PhonePolicy } from '../security/phone.js';
+import { sha256 } from '../security/hash.js';
 
 /**
  * startUnify's input: checked field by field against Prove's own rules, so a client hears
@@ -136,7 +136,7 @@ export function fingerprintStart(start: ValidStart): string {
   const canonical = Object.keys(start)
     .sort()
     .map((k) => [k, start[k as keyof ValidStart]]);
-  return createHash('sha256').update(JSON.stringify(canonical)).digest('base64url');
+  return sha256(JSON.stringify(canonical));
 }
 
 /** ValidStart -> Prove's body for /v3/unify. */

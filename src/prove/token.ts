@@ -48,11 +48,6 @@ export class TokenCache {
     if (this.#current?.token === stale) this.#current = undefined;
   }
 
-  /** The token currently held, if any (for redaction). */
-  peek(): string | undefined {
-    return this.#current?.token;
-  }
-
   #refresh(): Promise<string> {
     const requestedAt = this.#now();
     const promise = this.#fetch()

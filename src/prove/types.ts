@@ -117,9 +117,4 @@ export class ProveError extends Error {
     this.field = init.field;
     this.retryAfterSeconds = init.retryAfterSeconds;
   }
-
-  /** Whether trying the same thing again later may succeed (says nothing about whether it is safe). */
-  get retryable(): boolean {
-    return this.kind === 'rate_limited' || this.kind === 'unavailable' || this.kind === 'timeout' || this.kind === 'network';
-  }
 }

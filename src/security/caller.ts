@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { sha256 } from './hash.js';
 
 /**
  * Who is calling. Public callers hold only flow ids (capabilities); trusted backends present an
@@ -57,4 +58,4 @@ export function identifyCaller(authorization: string | undefined | null, address
 
 /** The identity idempotency is scoped to: the same API key, or for public callers the same address. */
 export const ownerOf = (caller: Caller): string =>
-  createHash('sha256').update(caller.kind === 'trusted' ? `key:${caller.keyId}` : `addr:${caller.address}`).digest('base64url');
+  sha256(caller.kind === 'trusted' ? `key:${caller.keyId}` : `addr:${caller.address}`);

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
@@ -7,6 +6,7 @@ import { RateLimitedError } from '../flows/errors.js';
 import type { StartGuard } from '../flows/service.js';
 import type { Caller } from './caller.js';
 import { redactPhoneNumber } from './phone.js';
+import { sha256 } from './hash.js';
 
 /**
  * Send limits on startUnify: per phone number (against SMS pumping and bombing one person) and
@@ -30,7 +30,7 @@ export interface StartLimitsOptions {
   logger?: Logger;
 }
 
-const hashed = (value: string) => createHash('sha256').update(value).digest('base64url').slice(0, 22);
+const hashed = (value: string) => sha256(value).slice(0, 22);
 
 /** rate-limiter-flexible counts in whole seconds; a shorter window is rounded up to one second. */
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { Keyv } from 'keyv';
 import type { Flow } from '../flows/flow.js';
+import { sha256 } from '../security/hash.js';
 
 /**
  * Flows in the store. Keys are hashes, so key listings (SCAN, KEYS, slow logs) and pub/sub channel
@@ -12,7 +12,7 @@ import type { Flow } from '../flows/flow.js';
 /** How long a finished flow stays readable through `flow(id)` after it expired. */
 const RETENTION_MS = 60 * 60_000;
 
-export const flowKey = (id: string): string => createHash('sha256').update(id).digest('base64url');
+export const flowKey = (id: string): string => sha256(id);
 
 export interface RequestClaim {
   /** Who started it: the API key's id or the client address, hashed. */
@@ -22,7 +22,7 @@ export interface RequestClaim {
   flowId: string;
 }
 
-const hashed = (prefix: string, value: string) => `${prefix}:${createHash('sha256').update(value).digest('base64url')}`;
+const hashed = (prefix: string, value: string) => `${prefix}:${sha256(value)}`;
 
 export class FlowRepository {
   constructor(private readonly keyv: Keyv, private readonly now: () => number = Date.now) {}

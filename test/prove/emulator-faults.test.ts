@@ -92,7 +92,6 @@ describe.each(['/v3/unify', '/v3/unify-bind'] as const)('%s is never retried', (
     expect(err).toBeInstanceOf(ProveError);
     expect(err).toMatchObject({ kind, endpoint, status });
     if (kind === 'rate_limited') expect((err as ProveError).retryAfterSeconds).toBe(1);
-    expect((err as ProveError).retryable).toBe(true);
     // Held back a moment so a (wrong) late retry would have been counted.
     await new Promise((r) => setTimeout(r, 50));
     expect((await emu.stats()).calls[endpoint]).toBe(1);
