@@ -170,16 +170,26 @@ export function createKnownDocuments(options: KnownDocumentsOptions): KnownDocum
     started: number,
   ) {
     // The request's own signal, as yoga's: aborted when the client goes away before the answer.
-    const controller = new AbortController();
+    // Made only when something reads it (no query resolver does today: the subscription's watch
+    // is its one reader), so a request normally costs no AbortController and no close listener.
+    let controller: AbortController | undefined;
     const onClose = () => {
-      if (!res.writableFinished) controller.abort();
+      if (!res.writableFinished) controller!.abort();
     };
-    res.once('close', onClose);
+    const signal = () => {
+      if (!controller) {
+        controller = new AbortController();
+        if (res.closed) onClose();
+        else res.once('close', onClose);
+      }
+      return controller.signal;
+    };
     let executing = false;
     try {
       const contextStarted = performance.now();
-      const contextValue = await options.context({ req, signal: controller.signal });
+      const contextValue = await options.context({ req });
       if (!contextValue) return void yoga.handle(req, res, { req });
+      Object.defineProperty(contextValue, 'signal', { get: signal, enumerable: true, configurable: true });
       const executeStarted = performance.now();
       executing = true;
       let result = (await execute({
@@ -228,7 +238,7 @@ export function createKnownDocuments(options: KnownDocumentsOptions): KnownDocum
       if (!executing) return void yoga.handle(req, res, { req });
       write(res, 500, { 'content-type': `${mediaType}; charset=utf-8` }, JSON.stringify({ errors: [mask(error)] }));
     } finally {
-      res.off('close', onClose);
+      if (controller) res.off('close', onClose);
     }
   }
 }
