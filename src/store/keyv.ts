@@ -1,4 +1,4 @@
-import { Keyv } from 'keyv';
+import { Keyv, type Deserialize } from 'keyv';
 import KeyvRedis, { type RedisClientConnectionType } from '@keyv/redis';
 import { ExpiringMap } from './memory-store.js';
 
@@ -20,10 +20,32 @@ export interface Store {
 
 const PING_KEY = 'ping';
 
+/**
+ * keyv's defaultDeserialize (@keyv/serialize), without its reviver when there is nothing to revive.
+ * Writes stay keyv's defaultSerialize, which escapes a string value starting with ':' as '::…' and
+ * writes a Buffer as ':base64:…'; the reviver undoes both, and touches nothing else. A JSON string
+ * that starts with ':' opens right after '{', '[', ',' or ':' (the serializer writes no spaces;
+ * a '"' inside a string is always '\\"'), or at the very start of the text: where none of these
+ * appears, a plain JSON.parse reads exactly what the reviver would (most reads: flows, claims).
+ * Same format both ways, so values stay readable and writable by instances either side of this.
+ */
+const COLON_STRING = /[[{,:]":/;
+
+export const deserialize: Deserialize = (text: string) =>
+  text.startsWith('":') || COLON_STRING.test(text) ? JSON.parse(text, revive) : JSON.parse(text);
+
+function revive(_key: string, value: unknown): unknown {
+  if (typeof value === 'string') {
+    if (value.startsWith(':base64:')) return Buffer.from(value.slice(8), 'base64');
+    return value.startsWith(':') ? value.slice(1) : value;
+  }
+  return value;
+}
+
 export function createStore(redisUrl: string | undefined, namespace = 'unify'): Store {
   if (!redisUrl) {
     const map = new ExpiringMap<unknown>();
-    const keyv = new Keyv({ store: map, namespace, throwOnErrors: true });
+    const keyv = new Keyv({ store: map, namespace, throwOnErrors: true, deserialize });
     return { keyv, kind: 'memory', ping: async () => {}, ready: async () => {}, close: async () => map.stop() };
   }
   const adapter = new SharedConnectKeyvRedis(
@@ -35,7 +57,7 @@ export function createStore(redisUrl: string | undefined, namespace = 'unify'): 
     },
     { namespace, throwOnErrors: true, throwOnConnectError: true, connectionTimeout: 2000 },
   );
-  const keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true, useKeyPrefix: false });
+  const keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true, useKeyPrefix: false, deserialize });
   // keyv re-emits adapter errors; without a listener an 'error' event would crash the process.
   keyv.on('error', () => {});
   // Connect now rather than on the first request, so an instance is ready when it starts listening.
