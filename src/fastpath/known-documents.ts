@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { execute, getOperationAST, type DocumentNode, type ExecutionResult, type OperationTypeNode } from 'graphql';
+import { execute, getOperationAST, type DocumentNode, type ExecutionResult, type OperationDefinitionNode, type OperationTypeNode } from 'graphql';
+import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import { createLRUCache, processRegularResult, type Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { UNEXPECTED_ERROR_MESSAGE, type GatewayMaskError, type GatewayYoga, type ServerContext } from '../yoga.js';
@@ -26,6 +27,9 @@ import { withoutSuggestion } from '../security/graphql-hardening.js';
  *   never known: yoga answers it every time, with its errors and status.
  * - a caller the context factory accepts (a bad API key goes to yoga, which answers 401).
  *
+ * Queries that only read (`flow(id)`) run as graphql-jit compiles them, and graphql-js executes
+ * the rest, and again any jit read answered with errors (see jitFor and JIT_FIELDS), so every
+ * answer is graphql-js's, byte for byte (test/fastpath).
  * Results are serialised as yoga's regular result processor does; a result with errors goes
  * through the gateway's masking (the same `maskError` yoga is given, src/yoga.ts), suggestion
  * stripping and `processRegularResult`. Anything that goes wrong past that is logged and answered
@@ -56,11 +60,14 @@ interface Compiled {
   document: DocumentNode;
   /** The `operationType` label @envelop/prometheus gives (the document's first operation). */
   envelopOperationType: OperationTypeNode;
+  /** graphql-jit's compilation per operation name, for the operations that may use it (null: they may not). */
+  jit?: Map<string | undefined, CompiledQuery | null>;
 }
 
 /** An operation of a known document: only queries are served. */
 interface Selected {
   compiled: Compiled;
+  operation: OperationDefinitionNode;
   operationName: string | undefined;
   variables: Record<string, unknown> | undefined;
 }
@@ -80,6 +87,33 @@ const ACCEPTED: Record<string, string> = {
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Root fields whose resolvers only read (the store), so that a read answered with errors can be
+ * made again by graphql-js: `flow(id)` reads the stored flow (find() may store EXPIRED once, and a
+ * second read finds it stored). `unifyStatus` calls Prove and never takes jit.
+ */
+const JIT_FIELDS = new Set(['flow', '__typename']);
+
+/** graphql-jit's compiled operation, or undefined where graphql-js must execute it. */
+function jitFor(compiled: Compiled, operation: OperationDefinitionNode, operationName: string | undefined): CompiledQuery | undefined {
+  compiled.jit ??= new Map();
+  let jit = compiled.jit.get(operationName);
+  if (jit === undefined) {
+    const eligible = operation.selectionSet.selections.every((s) => s.kind === 'Field' && JIT_FIELDS.has(s.name.value));
+    let compiledQuery: CompiledQuery | null = null;
+    if (eligible) {
+      try {
+        const c = compileQuery(schema, compiled.document, operationName);
+        if (isCompiledQuery(c)) compiledQuery = c;
+      } catch {
+        // Not compiled: graphql-js executes it.
+      }
+    }
+    compiled.jit.set(operationName, (jit = compiledQuery));
+  }
+  return jit ?? undefined;
+}
 
 export function createKnownDocuments(options: KnownDocumentsOptions): KnownDocuments {
   const { metrics } = options;
@@ -125,7 +159,7 @@ export function createKnownDocuments(options: KnownDocumentsOptions): KnownDocum
     if (!compiled) return undefined;
     const operation = getOperationAST(compiled.document, operationName ?? undefined);
     if (!operation || operation.operation !== 'query') return undefined;
-    return { compiled, operationName: operationName ?? undefined, variables: variables ?? undefined };
+    return { compiled, operation, operationName: operationName ?? undefined, variables: variables ?? undefined };
   };
 
   const write = (res: ServerResponse, status: number, headers: Record<string, string>, body: string) => {
@@ -165,7 +199,7 @@ export function createKnownDocuments(options: KnownDocumentsOptions): KnownDocum
     yoga: GatewayYoga,
     req: IncomingMessage,
     res: ServerResponse,
-    { compiled, operationName, variables: variableValues }: Selected,
+    { compiled, operation, operationName, variables: variableValues }: Selected,
     mediaType: string,
     started: number,
   ) {
@@ -192,13 +226,15 @@ export function createKnownDocuments(options: KnownDocumentsOptions): KnownDocum
       Object.defineProperty(contextValue, 'signal', { get: signal, enumerable: true, configurable: true });
       const executeStarted = performance.now();
       executing = true;
-      let result = (await execute({
-        schema,
-        document: compiled.document,
-        contextValue,
-        variableValues,
-        operationName,
-      })) as ExecutionResult;
+      const graphqlJs = async () =>
+        (await execute({ schema, document: compiled.document, contextValue, variableValues, operationName })) as ExecutionResult;
+      const jit = jitFor(compiled, operation, operationName);
+      let result = jit ? ((await jit.query(undefined, contextValue, variableValues ?? {})) as ExecutionResult) : await graphqlJs();
+      // graphql-jit answers a successful read exactly as graphql-js does (test/fastpath), but not
+      // one with errors (it completes every field before bubbling nulls, so it reports more of
+      // them, and its own errors' words and locations differ): then the read is made again by
+      // graphql-js, whose answer is sent. Only side-effect-free reads take jit (see JIT_FIELDS).
+      if (jit && result.errors?.length) result = await graphqlJs();
       const executed = performance.now();
       // No resolver ran (the variables did not coerce): yoga answers, with its own words and status.
       if (result.errors?.length && !('data' in result)) return void yoga.handle(req, res, { req });
