@@ -1,5 +1,6 @@
 import type { Flow } from './flow.js';
 import { isTerminal } from './state-machine.js';
+import { DONE, PullIterator } from './pull-iterator.js';
 
 /**
  * FlowService.watch's iterator, written out instead of a Repeater: one object per subscription,
@@ -18,17 +19,13 @@ export interface FlowWatchSource {
   now(): number;
 }
 
-const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
-
-export class FlowWatch implements AsyncIterableIterator<Flow> {
+export class FlowWatch extends PullIterator<Flow> {
   #flow: Flow | undefined;
   #dirty = false;
   #stopped = false;
   #wake: (() => void) | undefined;
   #unlisten: (() => void) | undefined;
   #expiresAt = 0;
-  /** The next() under way, so calls made together run one after the other. */
-  #tail: Promise<unknown> | undefined;
   readonly #notify = () => {
     this.#dirty = true;
     this.#wakeUp();
@@ -39,36 +36,13 @@ export class FlowWatch implements AsyncIterableIterator<Flow> {
     private readonly source: FlowWatchSource,
     private readonly signal: AbortSignal | undefined,
   ) {
+    super();
     signal?.addEventListener('abort', this, { once: true });
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
   }
 
   /** The abort signal's listener (an EventListener object, so no closure per subscription). */
   handleEvent(): void {
-    this.#end();
-  }
-
-  next(): Promise<IteratorResult<Flow>> {
-    const run = this.#tail ? this.#tail.then(() => this.#step(), () => this.#step()) : this.#step();
-    this.#tail = run;
-    void run.then(
-      () => this.#tail === run && (this.#tail = undefined),
-      () => this.#tail === run && (this.#tail = undefined),
-    );
-    return run;
-  }
-
-  return(): Promise<IteratorResult<Flow>> {
-    this.#end();
-    return Promise.resolve(DONE);
-  }
-
-  throw(error?: unknown): Promise<IteratorResult<Flow>> {
-    this.#end();
-    return Promise.reject(error);
+    this.end();
   }
 
   /** The expiry wheel's callback: at expiresAt the store is read again (find() expires the flow). */
@@ -77,11 +51,11 @@ export class FlowWatch implements AsyncIterableIterator<Flow> {
     this.#notify();
   }
 
-  async #step(): Promise<IteratorResult<Flow>> {
+  protected async step(): Promise<IteratorResult<Flow>> {
     try {
       if (this.#stopped) return DONE;
       if (!this.#flow) {
-        if (this.signal?.aborted) return this.#end(), DONE;
+        if (this.signal?.aborted) return this.end(), DONE;
         // Listen first, and only then read, so a change made after the read cannot be missed.
         const unlisten = await this.source.listen(this.id, this.#notify);
         if (this.#stopped) return unlisten(), DONE;
@@ -107,10 +81,10 @@ export class FlowWatch implements AsyncIterableIterator<Flow> {
         if (this.#stopped) break;
         return { done: false, value: flow };
       }
-      this.#end();
+      this.end();
       return DONE;
     } catch (error) {
-      this.#end();
+      this.end();
       throw error;
     }
   }
@@ -122,7 +96,7 @@ export class FlowWatch implements AsyncIterableIterator<Flow> {
   }
 
   /** Releases the listener, the expiry entry and the abort listener at once; a pending next() ends. */
-  #end() {
+  protected end() {
     if (this.#stopped) return;
     this.#stopped = true;
     this.signal?.removeEventListener('abort', this);

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Flow } from '../flows/flow.js';
 import { isStoreOutage, StoreUnavailableError } from './store-guard.js';
+import { DONE, PullIterator } from '../flows/pull-iterator.js';
 
 /**
  * A flow watch (FlowService.watch) that outlives a store outage. When the store or pub/sub fails
@@ -36,15 +37,13 @@ export function resumableWatch(watch: StartWatch, options: ResumableWatchOptions
   return new ResumableWatch(watch, options);
 }
 
-const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
-
 /**
  * Written out as one pull-driven object (like FlowWatch) instead of a Repeater with an
  * AbortController: 10,000 subscriptions hold 10,000 of these. The inner watch gets the
  * subscriber's signal itself and is ended by return(); the abort listener and the timer exist
  * only during a backoff pause.
  */
-class ResumableWatch implements AsyncIterableIterator<Flow> {
+class ResumableWatch extends PullIterator<Flow> {
   #inner: AsyncIterator<Flow> | undefined;
   #delivered = 0;
   #failingSince: number | undefined;
@@ -52,36 +51,12 @@ class ResumableWatch implements AsyncIterableIterator<Flow> {
   #stopped = false;
   #timer: NodeJS.Timeout | undefined;
   #wake: (() => void) | undefined;
-  /** The next() under way, so calls made together run one after the other. */
-  #tail: Promise<unknown> | undefined;
 
   constructor(
     private readonly watch: StartWatch,
     private readonly options: ResumableWatchOptions,
-  ) {}
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-
-  next(): Promise<IteratorResult<Flow>> {
-    const run = this.#tail ? this.#tail.then(() => this.#step(), () => this.#step()) : this.#step();
-    this.#tail = run;
-    void run.then(
-      () => this.#tail === run && (this.#tail = undefined),
-      () => this.#tail === run && (this.#tail = undefined),
-    );
-    return run;
-  }
-
-  return(): Promise<IteratorResult<Flow>> {
-    this.#end();
-    return Promise.resolve(DONE);
-  }
-
-  throw(error?: unknown): Promise<IteratorResult<Flow>> {
-    this.#end();
-    return Promise.reject(error);
+  ) {
+    super();
   }
 
   /** The abort signal's listener during a pause (an EventListener object, no closure). */
@@ -89,7 +64,7 @@ class ResumableWatch implements AsyncIterableIterator<Flow> {
     this.#wakeUp();
   }
 
-  async #step(): Promise<IteratorResult<Flow>> {
+  protected async step(): Promise<IteratorResult<Flow>> {
     const { signal, logger } = this.options;
     while (!this.#stopped && !signal?.aborted) {
       const inner = (this.#inner ??= this.watch(signal));
@@ -100,14 +75,14 @@ class ResumableWatch implements AsyncIterableIterator<Flow> {
         this.#inner = undefined;
         if (this.#stopped) break;
         if (!isStoreOutage(error) || signal?.aborted) {
-          this.#end();
+          this.end();
           throw error;
         }
         const now = Date.now();
         this.#failingSince ??= now;
         const waited = now - this.#failingSince;
         if ((this.#delivered === 0 && waited >= (this.options.firstEventGraceMs ?? 5_000)) || waited >= (this.options.giveUpAfterMs ?? 15 * 60_000)) {
-          this.#end();
+          this.end();
           throw error instanceof StoreUnavailableError ? error : new StoreUnavailableError('subscription', error);
         }
         if (waited === 0) logger?.debug('subscription paused: the store is unavailable; retrying');
@@ -128,7 +103,7 @@ class ResumableWatch implements AsyncIterableIterator<Flow> {
       if (this.#stopped) break;
       return { done: false, value: flow };
     }
-    this.#end();
+    this.end();
     return DONE;
   }
 
@@ -152,7 +127,7 @@ class ResumableWatch implements AsyncIterableIterator<Flow> {
   }
 
   /** Ends the inner watch and any pause at once; a pending next() ends. */
-  #end() {
+  protected end() {
     if (this.#stopped) return;
     this.#stopped = true;
     const inner = this.#inner;
