@@ -204,10 +204,20 @@ async function latencyRow(shared: Shared): Promise<Row> {
     refused = 0;
     const directTimes: number[] = [];
     const gatewayTimes: number[] = [];
+    // CPU per flow: the adapter's in this process (direct), the gateway's in its own.
+    let directCpuMs = 0;
+    let gatewayCpuMs = 0;
     for (let i = 0; i < T.latencyRounds; i++) {
+      const own = process.cpuUsage();
       directTimes.push(...(await round(direct)));
+      const used = process.cpuUsage(own);
+      directCpuMs += (used.user + used.system) / 1000;
+      const before = await cpuMs(gateway);
       gatewayTimes.push(...(await round(viaGateway)));
+      gatewayCpuMs += (await cpuMs(gateway)) - before;
     }
+    const cpuPerFlow = { direct: directCpuMs / directTimes.length, gateway: gatewayCpuMs / gatewayTimes.length };
+    log(`  CPU per flow: adapter direct ${fmt(cpuPerFlow.direct, 2)} ms (this process); gateway ${fmt(cpuPerFlow.gateway, 2)} ms`);
     // The same, one flow at a time: what the gateway adds to a flow when nothing queues.
     const alone = { direct: [] as number[], gateway: [] as number[] };
     for (let i = 0; i < T.latencyRounds; i++) {
@@ -228,7 +238,7 @@ async function latencyRow(shared: Shared): Promise<Row> {
       measured:
         `**+${fmt(g50 - d50, 2)} ms** (gateway median ${fmt(g50, 2)} ms, p99 ${fmt(percentile(gatewayTimes, 0.99), 1)} ms)` +
         (refused ? `; **${refused} flows refused by the upstream budget** (RateLimitedError or UpstreamError), not timed` : ''),
-      reference: `adapter direct: median ${fmt(d50, 2)} ms, p99 ${fmt(percentile(directTimes, 0.99), 1)} ms; one flow at a time: +${fmt(aloneAdded, 2)} ms (gateway ${fmt(median(alone.gateway), 2)} ms, direct ${fmt(median(alone.direct), 2)} ms)`,
+      reference: `adapter direct: median ${fmt(d50, 2)} ms, p99 ${fmt(percentile(directTimes, 0.99), 1)} ms; CPU per flow: gateway ${fmt(cpuPerFlow.gateway, 2)} ms, adapter direct ${fmt(cpuPerFlow.direct, 2)} ms; one flow at a time: +${fmt(aloneAdded, 2)} ms (gateway ${fmt(median(alone.gateway), 2)} ms, direct ${fmt(median(alone.direct), 2)} ms)`,
       met: g50 - d50 <= 2 && refused === 0,
       notes: `${directTimes.length} flows each way (${workers} workers x ${T.flowsPerWorker} flows x ${T.latencyRounds} interleaved rounds), sandbox user 2001004018 (passes with no device step), the full test documents (FlowFields). PROVE_RATE_LIMIT=10000 and the emulator's rate limit off: this row measures the gateway's own overhead, not the 25/s budget, which by design spaces calls 43 ms apart.`,
     };

@@ -1,10 +1,11 @@
 /**
- * The SDK as a transport: server selection, the token exchange and HTTP go through
- * @prove-identity/prove-api; the bodies do not. Our `beforeRequest` hook puts our own JSON and
- * bearer on the wire, our `response` hook keeps the raw status and body of the call in flight,
- * and the SDK's parse result is ignored (it rejects every 200 in 0.9.6).
+ * The SDK as a transport: server selection, the token exchange and each request's URL, method and
+ * headers come from @prove-identity/prove-api; the bodies and the bytes on the wire do not. The
+ * SDK's HTTPClient is given our `fetcher`, which sends our own JSON and bearer with
+ * HttpExchange (keep-alive node:http) and keeps the raw status and body of the call; the SDK's
+ * parse of the answer is ignored (it rejects every 200 in 0.9.6), so it is handed an empty 204,
+ * which it reads as "unexpected response" without parsing anything.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { ProveapiCore } from '@prove-identity/prove-api/core.js';
 import { v3V3TokenRequest } from '@prove-identity/prove-api/funcs/v3V3TokenRequest.js';
 import { v3V3UnifyBindRequest } from '@prove-identity/prove-api/funcs/v3V3UnifyBindRequest.js';
@@ -13,6 +14,7 @@ import { v3V3UnifyStatusRequest } from '@prove-identity/prove-api/funcs/v3V3Unif
 import { HTTPClient } from '@prove-identity/prove-api/lib/http.js';
 import type { RequestOptions } from '@prove-identity/prove-api/lib/sdks.js';
 import { networkError, timeoutError, type RawResponse } from './errors.js';
+import { HttpExchange } from './http-exchange.js';
 import type { ProveLogger } from './logger.js';
 
 export type ApiEndpoint = '/v3/unify' | '/v3/unify-status' | '/v3/unify-bind';
@@ -23,8 +25,15 @@ interface Exchange {
   /** JSON to send instead of whatever the SDK serialised (undefined: leave the SDK's body). */
   body?: string;
   bearer?: string;
+  signal: AbortSignal;
   response?: RawResponse;
 }
+
+/**
+ * How the fetcher finds the exchange a request belongs to: the SDK copies the headers of
+ * `fetchOptions` onto the request it builds, and this one is taken off again before sending.
+ */
+const EXCHANGE_HEADER = 'x-unify-gateway-exchange';
 
 const SDK_FUNCTIONS = {
   '/v3/unify': v3V3UnifyRequest,
@@ -47,18 +56,17 @@ export interface SendOptions {
 
 export class ProveTransport {
   readonly #core: ProveapiCore;
-  readonly #exchanges = new AsyncLocalStorage<Exchange>();
+  readonly #wire = new HttpExchange();
+  readonly #exchanges = new Map<string, Exchange>();
+  #nextExchange = 0;
   readonly #logger: ProveLogger | undefined;
 
   constructor({ serverURL, logger }: TransportOptions) {
     this.#logger = logger;
-    const http = new HTTPClient();
-    http.addHook('beforeRequest', (req) => this.#rewrite(req));
-    http.addHook('response', (res) => this.#capture(res));
     this.#core = new ProveapiCore({
       // Always explicit: without it the SDK silently talks to the US sandbox.
       serverURL,
-      httpClient: http,
+      httpClient: new HTTPClient({ fetcher: (input) => this.#fetch(input) }),
       // No `security`: the SDK's client-credentials hook then stays out of the way and the
       // token is ours (single-flight, refresh after 401). See token.ts.
       retryConfig: { strategy: 'none' },
@@ -69,13 +77,13 @@ export class ProveTransport {
   async post(endpoint: ApiEndpoint, body: string, bearer: string, options: SendOptions): Promise<RawResponse> {
     const sdkFunction = SDK_FUNCTIONS[endpoint];
     // The SDK gets no request object: the body it would build drops fields (defect 2), and it
-    // never needs to hold a phone number. Our hook supplies the body instead.
+    // never needs to hold a phone number. The fetcher sends our body instead.
     return this.#exchange(endpoint, { body, bearer }, options, (fetchOptions) =>
       sdkFunction(this.#core, undefined, { ...NO_SDK_RETRIES, fetchOptions }),
     );
   }
 
-  /** The OAuth client-credentials exchange, through the SDK's own token function. */
+  /** The OAuth client-credentials exchange, through the SDK's own token function and its form body. */
   async token(clientId: string, clientSecret: string, options: SendOptions): Promise<RawResponse> {
     return this.#exchange('/token', {}, options, (fetchOptions) =>
       v3V3TokenRequest(
@@ -88,14 +96,22 @@ export class ProveTransport {
 
   async #exchange(
     endpoint: Endpoint,
-    exchange: Exchange,
+    wanted: { body?: string; bearer?: string },
     { timeoutMs, signal }: SendOptions,
-    call: (fetchOptions: { signal: AbortSignal }) => Promise<{ ok: true } | { ok: false; error: unknown }>,
+    call: (fetchOptions: { signal: AbortSignal; headers: Record<string, string> }) => Promise<{ ok: true } | { ok: false; error: unknown }>,
   ): Promise<RawResponse> {
     const timeout = AbortSignal.timeout(timeoutMs);
     const combined = signal ? AbortSignal.any([timeout, signal]) : timeout;
+    const id = String(this.#nextExchange++);
+    const exchange: Exchange = { ...wanted, signal: combined };
+    this.#exchanges.set(id, exchange);
     const started = performance.now();
-    const result = await this.#exchanges.run(exchange, () => call({ signal: combined }));
+    let result: { ok: true } | { ok: false; error: unknown };
+    try {
+      result = await call({ signal: combined, headers: { [EXCHANGE_HEADER]: id } });
+    } finally {
+      this.#exchanges.delete(id);
+    }
     const ms = Math.round(performance.now() - started);
 
     if (exchange.response) {
@@ -110,26 +126,20 @@ export class ProveTransport {
     throw networkError(endpoint, cause);
   }
 
-  #rewrite(req: Request): Request {
-    const exchange = this.#exchanges.getStore();
-    if (!exchange || (exchange.body === undefined && exchange.bearer === undefined)) return req;
-    const headers = new Headers(req.headers);
-    if (exchange.bearer !== undefined) headers.set('authorization', `Bearer ${exchange.bearer}`);
-    if (exchange.body !== undefined) headers.set('content-type', 'application/json');
-    return new Request(req.url, {
-      method: req.method,
-      headers,
-      body: exchange.body ?? null,
-      signal: req.signal,
+  /** The SDK's fetcher: the request it built, sent as ours; a failure reaches the SDK as a thrown error. */
+  async #fetch(input: RequestInfo | URL): Promise<Response> {
+    if (!(input instanceof Request)) throw new TypeError('the Prove SDK is expected to fetch a Request');
+    const exchange = this.#exchanges.get(input.headers.get(EXCHANGE_HEADER) ?? '');
+    if (!exchange) throw new Error('a Prove request outside any exchange');
+    const headers: Record<string, string> = {};
+    input.headers.forEach((value, name) => {
+      if (name !== EXCHANGE_HEADER) headers[name] = value;
     });
-  }
-
-  async #capture(res: Response): Promise<void> {
-    const exchange = this.#exchanges.getStore();
-    if (!exchange) return;
-    // Read a copy before the SDK consumes the original. If the body never completes (dropped
-    // connection, timeout), this throws, the SDK reports a transport error and nothing is captured.
-    const text = await res.clone().text();
-    exchange.response = { status: res.status, retryAfter: res.headers.get('retry-after'), text };
+    if (exchange.bearer !== undefined) headers.authorization = `Bearer ${exchange.bearer}`;
+    if (exchange.body !== undefined) headers['content-type'] = 'application/json';
+    const body = exchange.body ?? (input.body ? await input.text() : null);
+    if (body !== null) headers['content-length'] = String(Buffer.byteLength(body));
+    exchange.response = await this.#wire.send(new URL(input.url), input.method, headers, body, exchange.signal);
+    return new Response(null, { status: 204 });
   }
 }

@@ -36,6 +36,8 @@ export const tokenReply = (token = CAPTURE_TOKEN, expiresIn = 3600): Reply => ({
 export interface CaptureServer {
   url: string;
   requests: CapturedRequest[];
+  /** TCP connections accepted so far. */
+  connections(): number;
   /** Requests to one path, in arrival order. */
   to(path: string): CapturedRequest[];
   close(): Promise<void>;
@@ -71,11 +73,14 @@ export async function startCaptureServer(respond: Responder): Promise<CaptureSer
       else send();
     });
   });
+  let connections = 0;
+  server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    connections: () => connections,
     to: (path) => requests.filter((r) => r.path === path),
     close: () =>
       new Promise<void>((resolve) => {

@@ -77,6 +77,8 @@ describe('field-by-field round trip', () => {
     expect(wire!.method).toBe('POST');
     expect(wire!.headers['content-type']).toBe('application/json');
     expect(wire!.headers.authorization).toBe(`Bearer ${CAPTURE_TOKEN}`);
+    // Only Prove's headers: nothing of ours that ties the request to its exchange reaches the wire.
+    expect(Object.keys(wire!.headers).filter((name) => name.startsWith('x-'))).toEqual([]);
   });
 
   it('unify-status: request on the wire, every response field (evaluation, failureReasons, deviceId, proveId) back', async () => {
@@ -236,6 +238,13 @@ describe('classification of odd answers', () => {
     expect(await rejection(client.checkCredentials())).toMatchObject({ kind: 'unauthorized', endpoint: '/token', status: 400 });
   });
 
+  it('an answer too large to be Prove is a network error, not buffered, and unify is not sent again', async () => {
+    const { server, client } = await setup((req) => (req.path === '/v3/unify' ? { raw: 'x'.repeat(3 * 1024 * 1024) } : undefined));
+    const err = await rejection(client.unify({ possessionType: 'mobile', phoneNumber: '2001004014' }));
+    expect(err).toMatchObject({ kind: 'network', endpoint: '/v3/unify' });
+    expect(server.to('/v3/unify')).toHaveLength(1);
+  });
+
   it('connection refused is a network error', async () => {
     const { server } = await setup(() => undefined);
     const url = server.url;
@@ -263,6 +272,17 @@ describe('our own validation', () => {
     expect(err).toMatchObject({ kind: 'invalid_request', field: 'phoneNumber' });
     expect(err.message).not.toContain('4015');
     expect(server.requests).toHaveLength(0);
+  });
+});
+
+describe('connections', () => {
+  it('calls one after another share one keep-alive connection', async () => {
+    const { server, client } = await setup((req) =>
+      req.path === '/v3/unify-status' ? { json: { success: 'true', phoneNumber: '2001004014' } } : undefined,
+    );
+    for (let i = 0; i < 5; i++) await client.unifyStatus({ correlationId: CORRELATION_ID });
+    expect(server.to('/v3/unify-status')).toHaveLength(5);
+    expect(server.connections()).toBe(1);
   });
 });
 
