@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, Summary, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { WebSocketServer } from 'ws';
@@ -108,7 +108,6 @@ export function createMetrics(): GatewayMetrics {
 
   let fastSeries:
     | Record<'parse' | 'validate' | 'context' | 'execute' | 'duration' | 'http', Histogram | undefined> & {
-        summary: Summary | undefined;
         requests: Counter | undefined;
         errors: Counter | undefined;
       }
@@ -156,7 +155,13 @@ export function createMetrics(): GatewayMetrics {
       skipIntrospection: true,
       // The schema deprecates nothing, and this counter walks every document with TypeInfo on every
       // request to find deprecated fields: 6% of a flow(id) request's CPU for a series that stays 0.
-      metrics: { graphql_envelop_deprecated_field: false },
+      metrics: {
+        graphql_envelop_deprecated_field: false,
+        // A Summary's quantiles are computed per process (a t-digest per request: ~4% of a
+        // flow(id) request's CPU) and cannot be added up across instances behind a load balancer;
+        // graphql_envelop_request_duration is the same timing as an aggregatable histogram.
+        graphql_envelop_request_time_summary: false,
+      },
     }),
     subscriptionsGauge,
     endpoint,
@@ -211,7 +216,6 @@ export function createMetrics(): GatewayMetrics {
         context: registry.getSingleMetric('graphql_envelop_phase_context') as Histogram | undefined,
         execute: registry.getSingleMetric('graphql_envelop_phase_execute') as Histogram | undefined,
         duration: registry.getSingleMetric('graphql_envelop_request_duration') as Histogram | undefined,
-        summary: registry.getSingleMetric('graphql_envelop_request_time_summary') as Summary | undefined,
         requests: registry.getSingleMetric('graphql_envelop_request') as Counter | undefined,
         errors: registry.getSingleMetric('graphql_envelop_error_result') as Counter | undefined,
         http: registry.getSingleMetric('graphql_yoga_http_duration') as Histogram | undefined,
@@ -223,7 +227,6 @@ export function createMetrics(): GatewayMetrics {
       series.context?.observe(labels, o.contextSeconds);
       series.execute?.observe(labels, o.executeSeconds);
       series.duration?.observe(labels, o.totalSeconds);
-      series.summary?.observe(labels, o.totalSeconds);
       series.requests?.inc(labels);
       if (o.errors) series.errors?.inc({ ...labels, phase: 'execute' }, o.errors);
       series.http?.observe({ method: 'POST', statusCode: o.statusCode, operationType: o.operationType }, o.httpSeconds);

@@ -129,6 +129,9 @@ describe('/metrics', () => {
     expect(value(m, 'graphql_envelop_request', { operationType: 'query' })).toBeGreaterThan(0);
     expect(m.some((s) => s.name === 'graphql_yoga_http_duration_count' && s.labels.statusCode === '200')).toBe(true);
     expect(m.some((s) => s.name === 'graphql_envelop_phase_execute_count')).toBe(true);
+    // Request timings as an aggregatable histogram, not as a per-process Summary.
+    expect(value(m, 'graphql_envelop_request_duration_count', { operationType: 'query' })).toBeGreaterThan(0);
+    expect(m.some((s) => s.name.startsWith('graphql_envelop_request_time_summary'))).toBe(false);
     // Operation names and URLs come from callers: as labels they would grow without bound.
     expect(text).not.toContain(name);
     expect(m.some((s) => 'operationName' in s.labels || 'url' in s.labels)).toBe(false);
