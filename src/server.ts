@@ -19,6 +19,7 @@ import { originPolicy } from './security/origin.js';
 import { contextFor, createGatewayYoga, createMaskError } from './yoga.js';
 import { createKnownDocuments } from './fastpath/known-documents.js';
 import { attachGraphqlWs } from './ws.js';
+import { createKnownSubscription } from './fastpath/known-subscription.js';
 import { createMetrics } from './observability/metrics.js';
 import { createStatusPage } from './ui/status-page.js';
 import { registerCircuitMetric, withCircuitBreaker, type CircuitBreakerOptions } from './resilience/circuit-breaker.js';
@@ -50,6 +51,8 @@ export interface GatewayOptions {
   wsKeepAliveMs?: number;
   /** Known query documents served without yoga's HTTP layer (default on; false turns it off; src/fastpath/known-documents.ts). */
   knownDocuments?: false | { onServed?: () => void };
+  /** The lean graphql-ws path for the `unifyStatus` subscription (default on; false turns it off; src/fastpath/known-subscription.ts). */
+  knownSubscription?: false | { onServed?: () => void };
   /** The circuit breaker around Prove (defaults: 5 consecutive failures, a probe after 5 s). */
   breaker?: Omit<CircuitBreakerOptions, 'logger'>;
   /** /ready: how long a credential check is remembered (default 10 s). */
@@ -183,6 +186,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     // connectionParams or in the upgrade's Authorization header is refused at connect (4403).
     admit: (params, req) => identifyCaller(credentialOf(params, req), '', apiKeys) !== undefined,
     verifyOrigin: (origin, req) => origins.allowed(origin, req.headers.host),
+    ...(options.knownSubscription !== false && {
+      knownSubscription: createKnownSubscription({ metrics, maskError, ...options.knownSubscription }),
+    }),
     ...(options.wsKeepAliveMs !== undefined && { keepAliveMs: options.wsKeepAliveMs }),
   });
 

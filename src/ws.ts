@@ -3,10 +3,15 @@ import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, getOperationAST, type ExecutionArgs } from 'graphql';
 import type { GatewayYoga } from './yoga.js';
+import type { GraphQLContext } from './schema/index.js';
+import type { KnownSubscription } from './fastpath/known-subscription.js';
 
 /**
- * graphql-ws (graphql-transport-ws) on the HTTP server's own port and path. Every operation goes
- * through yoga's envelop, so the plugins that guard HTTP (auth, limits, masking) guard this too.
+ * graphql-ws (graphql-transport-ws) on the HTTP server's own port and path. Every operation is
+ * parsed, validated and given its context through yoga's envelop, so the plugins that guard HTTP
+ * (auth, limits, masking) guard this too. The `unifyStatus` subscription then streams from the
+ * lean path (src/fastpath/known-subscription.ts) instead of yoga's executor: 10,000 open ones
+ * cost 10,000 times whatever each keeps.
  */
 export interface GraphqlWsOptions {
   keepAliveMs?: number;
@@ -17,10 +22,12 @@ export interface GraphqlWsOptions {
   admit: (connectionParams: Readonly<Record<string, unknown>> | undefined, req: IncomingMessage) => boolean;
   /** False refuses the upgrade with HTTP 403 before any WebSocket exists (browsers always send Origin). */
   verifyOrigin?: (origin: string | undefined, req: IncomingMessage) => boolean;
+  /** The lean path for the `unifyStatus` subscription (src/fastpath/known-subscription.ts); absent: every operation through yoga. */
+  knownSubscription?: KnownSubscription;
 }
 
 export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: GraphqlWsOptions) {
-  const { verifyOrigin } = options;
+  const { verifyOrigin, knownSubscription } = options;
   // Graceful shutdown (close()): no new sockets, no new operations; queries and mutations under
   // way finish and their results (next + complete) are sent before the sockets close with 1001.
   let draining = false;
@@ -69,12 +76,15 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
       onError: (ctx, id) => finished(ctx, id),
       execute: (args) => (args.rootValue as Envelope).execute(args),
       subscribe: async (args) => {
+        const known = knownSubscription?.streamOf(args);
+        if (known) return known;
         const result = await (args.rootValue as Envelope).subscribe(args);
         const controller = operations.get(args);
         return controller && isAsyncIterable(result) ? abortOnReturn(result, controller) : result;
       },
       onSubscribe: async (ctx, id, payload) => {
         if (draining) return notRun();
+        const envelopedAt = Date.now();
         const controller = new AbortController();
         const envelope = yoga.getEnveloped({
           req: ctx.extra.request,
@@ -105,6 +115,16 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
         // Queries and mutations count until their result is sent; a subscription is cut at close and resumed elsewhere.
         // Nothing below can throw: graphql-ws calls onComplete or onError for this id, which uncounts it.
         if (getOperationAST(document, payload.operationName)?.operation !== 'subscription') started(ctx, id);
+        else {
+          const lean = knownSubscription?.prepare({
+            document,
+            operationName: payload.operationName,
+            variables: payload.variables,
+            context: contextValue as GraphQLContext,
+            envelopedAt,
+          });
+          if (lean) return lean;
+        }
         const args: ExecutionArgs = {
           schema: envelope.schema,
           operationName: payload.operationName ?? null,
