@@ -71,7 +71,13 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
   const operations = new WeakMap<object, AbortController>();
   const disposable = useServer(
     {
-      onConnect: (ctx) => options.admit(ctx.connectionParams, ctx.extra.request),
+      onConnect: (ctx) => {
+        if (!options.admit(ctx.connectionParams, ctx.extra.request)) return false;
+        // graphql-ws keeps ctx.extra for as long as the socket is open; the operations' context
+        // reads only the credential and the client address of the upgrade request.
+        (ctx.extra as { request: IncomingMessage }).request = upgradeIdentity(ctx.extra.request);
+        return true;
+      },
       onComplete: (ctx, id) => finished(ctx, id),
       onError: (ctx, id) => finished(ctx, id),
       execute: (args) => (args.rootValue as Envelope).execute(args),
@@ -172,6 +178,20 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
       });
     },
   };
+}
+
+/**
+ * What the operations' context reads of the upgrade request (src/yoga.ts contextFor: the
+ * Authorization header, X-Forwarded-For and the socket's address), kept instead of the
+ * IncomingMessage itself, whose headers, raw headers and stream state would otherwise stay in
+ * memory with every open socket.
+ */
+function upgradeIdentity(req: IncomingMessage): IncomingMessage {
+  const { authorization, 'x-forwarded-for': forwardedFor } = req.headers;
+  const headers: IncomingMessage['headers'] = {};
+  if (authorization !== undefined) headers.authorization = authorization;
+  if (forwardedFor !== undefined) headers['x-forwarded-for'] = forwardedFor;
+  return { headers, socket: { remoteAddress: req.socket.remoteAddress } } as IncomingMessage;
 }
 
 const isAsyncIterable = (value: unknown): value is AsyncIterableIterator<unknown> =>
