@@ -84,19 +84,26 @@ function failing(operation: string, error: unknown, log: StoreOutageLog | undefi
  * throws is a store failure (with throwOnErrors it throws nothing else), so all are translated.
  */
 export function guardKeyv(keyv: Keyv, log?: StoreOutageLog): Keyv {
+  // One wrapper per method, made on first use: a wrapper per property access was an allocation on every store read.
+  const guarded = new Map<string, (...args: unknown[]) => Promise<unknown>>();
   return new Proxy(keyv, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver) as unknown;
       if (typeof property !== 'string' || !KEYV_METHODS.has(property) || typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        try {
-          const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-          log?.ok();
-          return result;
-        } catch (error) {
-          failing(`keyv.${property}`, error, log);
-        }
-      };
+      let wrapper = guarded.get(property);
+      if (!wrapper) {
+        wrapper = async (...args: unknown[]) => {
+          try {
+            const result = await (Reflect.get(target, property) as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+            log?.ok();
+            return result;
+          } catch (error) {
+            failing(`keyv.${property}`, error, log);
+          }
+        };
+        guarded.set(property, wrapper);
+      }
+      return wrapper;
     },
   });
 }
