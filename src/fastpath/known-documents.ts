@@ -7,6 +7,7 @@ import { UNEXPECTED_ERROR_MESSAGE, type GatewayMaskError, type GatewayYoga, type
 import { schema, type GraphQLContext } from '../schema/index.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { withoutSuggestion } from '../security/graphql-hardening.js';
+import { FlowAnswers, flowIdOf, flowReadOf, versionOf, type FlowRead } from './flow-answers.js';
 
 /**
  * A fast path for the queries known clients send over and over (the status page's `PageStatus`,
@@ -52,16 +53,22 @@ export interface KnownDocumentsOptions {
   maxDocuments?: number;
   /** Longer documents are never remembered (default 16 KiB; real operations are 1–2 KiB). */
   maxDocumentLength?: number;
-  /** Called for each request this path answers (tests check which path served what). */
-  onServed?: () => void;
+  /** Answers to `flow(id)` reads kept for reuse while their flow is unchanged (default 1000; 0: none). */
+  maxFlowAnswers?: number;
+  /** Called for each request this path answers (tests check which path served what); `reused` for a kept flow(id) answer. */
+  onServed?: (how?: { reused: boolean }) => void;
 }
 
 interface Compiled {
+  /** Tells documents apart in the keys of kept answers. */
+  serial: number;
   document: DocumentNode;
   /** The `operationType` label @envelop/prometheus gives (the document's first operation). */
   envelopOperationType: OperationTypeNode;
   /** graphql-jit's compilation per operation name, for the operations that may use it (null: they may not). */
   jit?: Map<string | undefined, CompiledQuery | null>;
+  /** Per operation name: where its one `flow(id)` read takes the id from (null: not such an operation). */
+  flowRead?: Map<string | undefined, FlowRead | null>;
 }
 
 /** An operation of a known document: only queries are served. */
@@ -115,18 +122,27 @@ function jitFor(compiled: Compiled, operation: OperationDefinitionNode, operatio
   return jit ?? undefined;
 }
 
+function flowReadFor(compiled: Compiled, operation: OperationDefinitionNode, operationName: string | undefined): FlowRead | null {
+  compiled.flowRead ??= new Map();
+  let read = compiled.flowRead.get(operationName);
+  if (read === undefined) compiled.flowRead.set(operationName, (read = flowReadOf(operation)));
+  return read;
+}
+
 export function createKnownDocuments(options: KnownDocumentsOptions): KnownDocuments {
   const { metrics } = options;
   const maxLength = options.maxDocumentLength ?? 16 * 1024;
   // query string -> the document yoga parsed and validated from it.
   const documents = createLRUCache<Compiled>({ max: options.maxDocuments ?? 500 });
   const mask = (error: unknown) => options.maskError(error, UNEXPECTED_ERROR_MESSAGE);
+  const answers = options.maxFlowAnswers === 0 ? undefined : new FlowAnswers(options.maxFlowAnswers);
+  let serial = 0;
 
   const learn = (query: string, document: DocumentNode) => {
     if (query.length > maxLength || documents.get(query)) return;
     const first = document.definitions.find((d) => d.kind === 'OperationDefinition');
     if (first?.kind !== 'OperationDefinition') return;
-    documents.set(query, { document, envelopOperationType: first.operation });
+    documents.set(query, { serial: serial++, document, envelopOperationType: first.operation });
   };
   const plugin: Plugin = {
     onValidate: ({ params, context }) => {
@@ -219,12 +235,42 @@ export function createKnownDocuments(options: KnownDocumentsOptions): KnownDocum
       return controller.signal;
     };
     let executing = false;
+    // The same series a yoga request moves (metrics.ts), with this path's phase timings.
+    const observe = (contextStarted: number, executeStarted: number, executed: number, statusCode: number, errors: number) =>
+      metrics.observeFastQuery({
+        operationType: 'query',
+        envelopOperationType: compiled.envelopOperationType,
+        contextSeconds: (executeStarted - contextStarted) / 1000,
+        executeSeconds: (executed - executeStarted) / 1000,
+        totalSeconds: (executed - started) / 1000,
+        httpSeconds: (performance.now() - started) / 1000,
+        statusCode,
+        errors,
+      });
     try {
       const contextStarted = performance.now();
       const contextValue = await options.context({ req });
       if (!contextValue) return void yoga.handle(req, res, { req });
       Object.defineProperty(contextValue, 'signal', { get: signal, enumerable: true, configurable: true });
       const executeStarted = performance.now();
+      // A flow(id) read: the flow is read first, and an answer made from this very version of it is sent again.
+      const read = answers && flowReadFor(compiled, operation, operationName);
+      const id = read ? flowIdOf(read, variableValues) : undefined;
+      let kept: { key: string; version: string } | undefined;
+      if (id !== undefined) {
+        // A failed read is left to execution, which reads again and answers with the error as usual.
+        const flow = await contextValue.flows.find(id).catch(() => undefined);
+        if (flow) {
+          kept = { key: `${compiled.serial}\0${operationName ?? ''}\0${contextValue.caller.kind}\0${id}`, version: versionOf(flow) };
+          const body = answers!.get(kept.key, kept.version);
+          if (body !== undefined) {
+            const answered = performance.now();
+            write(res, 200, { 'content-type': `${mediaType}; charset=utf-8` }, body);
+            options.onServed?.({ reused: true });
+            return observe(contextStarted, executeStarted, answered, 200, 0);
+          }
+        }
+      }
       executing = true;
       const graphqlJs = async () =>
         (await execute({ schema, document: compiled.document, contextValue, variableValues, operationName })) as ExecutionResult;
@@ -255,19 +301,11 @@ export function createKnownDocuments(options: KnownDocumentsOptions): KnownDocum
         response.headers.forEach((value, key) => (headers[key] = value));
       } else {
         text = JSON.stringify(result);
+        if (kept) answers!.set(kept.key, kept.version, text);
       }
       write(res, status, headers, text);
-      options.onServed?.();
-      metrics.observeFastQuery({
-        operationType: 'query',
-        envelopOperationType: compiled.envelopOperationType,
-        contextSeconds: (executeStarted - contextStarted) / 1000,
-        executeSeconds: (executed - executeStarted) / 1000,
-        totalSeconds: (executed - started) / 1000,
-        httpSeconds: (performance.now() - started) / 1000,
-        statusCode: status,
-        errors: result.errors?.length ?? 0,
-      });
+      options.onServed?.({ reused: false });
+      observe(contextStarted, executeStarted, executed, status, result.errors?.length ?? 0);
     } catch (error) {
       // Not expected: execute reports resolver errors in its result. Before execution started,
       // yoga answers the request as if the fast path had never seen it; after, it must not run twice.

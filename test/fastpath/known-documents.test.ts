@@ -24,6 +24,7 @@ let upstream: Upstream;
 let fast: Gateway;
 let yoga: Gateway;
 let served = 0;
+let reused = 0;
 const warmed = new Set<string>();
 let store: Store;
 
@@ -78,7 +79,7 @@ beforeAll(async () => {
   store = createStore(undefined);
   const events = createFlowEvents();
   const logger = pino({ level: 'silent' });
-  fast = await createGateway(loadConfig(env), { logger, store, events, knownDocuments: { onServed: () => served++ } });
+  fast = await createGateway(loadConfig(env), { logger, store, events, knownDocuments: { onServed: (how) => (served++, how?.reused && reused++) } });
   yoga = await createGateway(loadConfig(env), { logger, store, events, knownDocuments: false });
 });
 
@@ -228,6 +229,63 @@ describe('known documents: hostile requests behave as through yoga', () => {
     const m = await both({ query, variables: { input: { flowId: id, phoneNumber: '2001004018' } }, operationName: 'Bind' }, trusted);
     expect(m.tookFast).toBe(false);
     expect(JSON.parse(m.viaFast.body).data.bindPhone.__typename).toBe(JSON.parse(m.viaYoga.body).data.bindPhone.__typename);
+  });
+});
+
+describe('known documents: flow(id) answers kept while the flow is unchanged', () => {
+  const read = async (id: string, headers: Record<string, string> = {}) => {
+    const text = JSON.stringify({ query: print(FlowDocument), variables: { id } });
+    const h = { 'content-type': 'application/json', ...headers };
+    const [servedBefore, reusedBefore] = [served, reused];
+    const viaFast = await send(fast.graphqlUrl, text, h);
+    expect(served).toBe(servedBefore + 1);
+    expect(viaFast).toEqual(await send(yoga.graphqlUrl, text, h));
+    return { flow: JSON.parse(viaFast.body).data.flow, reused: reused > reusedBefore };
+  };
+  // The fast path learns the document from yoga's first validation of it.
+  beforeAll(() => send(fast.graphqlUrl, JSON.stringify({ query: print(FlowDocument), variables: { id: 'warm-up' } }), { 'content-type': 'application/json' }));
+
+  it('a repeated read is answered again per caller kind, and a change is seen on the next read', async () => {
+    // Started, not yet asked about: PENDING until the first unifyStatus.
+    const { viaFast } = await both({ query: print(StartUnifyDocument), variables: { input: { possessionType: 'MOBILE', phoneNumber: '2001004018' } } }, trusted);
+    const id = JSON.parse(viaFast.body).data.startUnify.flow.id as string;
+    const first = await read(id);
+    expect(first).toMatchObject({ flow: { state: 'PENDING' }, reused: false });
+    expect(await read(id)).toEqual({ flow: first.flow, reused: true });
+    // The trusted caller's answer is its own (full number, correlationId), never the public one.
+    const key = await read(id, trusted);
+    expect(key.reused).toBe(false);
+    expect(key.flow.correlationId).toEqual(expect.any(String));
+    expect(key.flow.phoneNumber).not.toEqual(first.flow.phoneNumber);
+    expect(await read(id)).toEqual({ flow: first.flow, reused: true });
+
+    await send(yoga.graphqlUrl, JSON.stringify({ query: print(UnifyStatusDocument), variables: { flowId: id } }), { 'content-type': 'application/json' });
+    const changed = await read(id);
+    expect(changed).toMatchObject({ flow: { state: 'VERIFIED', terminal: true }, reused: false });
+    expect((await read(id, trusted)).flow).toMatchObject({ state: 'VERIFIED', correlationId: key.flow.correlationId });
+    expect(await read(id)).toEqual({ flow: changed.flow, reused: true });
+  });
+
+  it('a flow that expires while its answer is kept reads EXPIRED', async () => {
+    const short = await createGateway(
+      loadConfig({ NODE_ENV: 'production', PORT: '0', GATEWAY_API_KEYS: TEST_API_KEY, FLOW_TTL: '1s', ...upstream.env }),
+      { logger: pino({ level: 'silent' }), knownDocuments: { onServed: (how) => how?.reused && reused++ } },
+    );
+    try {
+      const post = async (body: unknown) => JSON.parse((await send(short.graphqlUrl, JSON.stringify(body), { 'content-type': 'application/json' })).body);
+      const started = await post({ query: print(StartUnifyDocument), variables: { input: { possessionType: 'MOBILE', phoneNumber: '2001004018' } } });
+      const { id, expiresAt } = started.data.startUnify.flow as { id: string; expiresAt: string };
+      const flowRead = { query: print(FlowDocument), variables: { id } };
+      await post(flowRead); // yoga validates the document; the fast path learns it
+      await post(flowRead); // the fast path answers, and keeps the answer
+      const before = reused;
+      expect((await post(flowRead)).data.flow.state).toBe('PENDING');
+      expect(reused).toBe(before + 1);
+      await new Promise((resolve) => setTimeout(resolve, Date.parse(expiresAt) - Date.now() + 50));
+      expect((await post(flowRead)).data.flow).toMatchObject({ state: 'EXPIRED', terminal: true });
+    } finally {
+      await short.close();
+    }
   });
 });
 
