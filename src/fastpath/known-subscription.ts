@@ -5,7 +5,7 @@ import {
 import { wrapOrThrow } from '@pothos/plugin-errors';
 import type { Counter, Gauge, Histogram, Summary } from 'prom-client';
 import { schema, type GraphQLContext } from '../schema/index.js';
-import { DONE, PullIterator } from '../flows/pull-iterator.js';
+import { DONE } from '../flows/pull-iterator.js';
 import { UNEXPECTED_ERROR_MESSAGE, type GatewayMaskError } from '../yoga.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 
@@ -188,20 +188,30 @@ function metricsOf(metrics: GatewayMetrics): () => Series {
  * One subscription: the field's watch, each event executed into a result. The source is made on
  * the first next(), as plugin-errors' generator makes it, so a subscribe that throws becomes the
  * first event when its error is typed.
+ *
+ * Written with promise continuations rather than an async method: an idle subscription waits in
+ * next() for as long as its flow is quiet, and an async frame (generator, registers, context) per
+ * waiting subscription is memory 10,000 of them hold. While waiting it holds the watch's pending
+ * next() and one derived promise.
  */
-class KnownStatusStream extends PullIterator<ExecutionResult> {
+class KnownStatusStream implements AsyncIterableIterator<ExecutionResult> {
   #source: AsyncIterator<unknown> | undefined;
   /** 0 not started, 1 streaming, 2 a typed error was the last event, 3 ended. */
   #phase = 0;
   #subscribedAt = 0;
+  /** The latest next() under way, and how many are: one called meanwhile (graphql-ws never does) waits for it. */
+  #current: Promise<IteratorResult<ExecutionResult>> | undefined;
+  #calls = 0;
 
   constructor(
     private readonly shared: Shared,
     private readonly args: ExecutionArgs,
     private readonly fieldArgs: Record<string, unknown>,
     private readonly envelopedAt: number,
-  ) {
-    super();
+  ) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
   }
 
   /** graphql-ws took the stream (yoga's path counts the subscription open from here). */
@@ -210,48 +220,97 @@ class KnownStatusStream extends PullIterator<ExecutionResult> {
     this.shared.series().open?.inc();
   }
 
-  protected async step(): Promise<IteratorResult<ExecutionResult>> {
-    if (this.#phase >= 2) return this.end(), DONE;
+  next(): Promise<IteratorResult<ExecutionResult>> {
+    this.#calls++;
+    const current = this.#current;
+    const run = current ? current.then(() => this.#pull(), () => this.#pull()) : this.#pull();
+    this.#current = run;
+    return run;
+  }
+
+  return(): Promise<IteratorResult<ExecutionResult>> {
+    this.end();
+    return Promise.resolve(DONE);
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<ExecutionResult>> {
+    this.end();
+    return Promise.reject(error);
+  }
+
+  #pull(): Promise<IteratorResult<ExecutionResult>> {
+    if (this.#phase >= 2) return this.#done();
+    let source = this.#source;
+    if (!source) {
+      this.#phase = 1;
+      try {
+        // The field's own subscribe reads its arguments and the context only (src/schema/status.ts).
+        const made = this.shared.subscribe(undefined, this.fieldArgs, this.args.contextValue, undefined);
+        if (isPromiseLike(made)) return Promise.resolve(made).then((started) => this.#started(started), (error: unknown) => this.#sourceFailed(error));
+        source = this.#source = made as AsyncIterator<unknown>;
+      } catch (error) {
+        return this.#sourceFailed(error);
+      }
+    }
+    return this.#nextOf(source);
+  }
+
+  #started(made: unknown): Promise<IteratorResult<ExecutionResult>> {
+    if (this.#phase === 3) return this.#done();
+    return this.#nextOf((this.#source = made as AsyncIterator<unknown>));
+  }
+
+  #nextOf(source: AsyncIterator<unknown>): Promise<IteratorResult<ExecutionResult>> {
+    try {
+      return source.next().then((next) => this.#sourceNext(next), (error: unknown) => this.#sourceFailed(error));
+    } catch (error) {
+      return this.#sourceFailed(error);
+    }
+  }
+
+  #sourceNext(next: IteratorResult<unknown>): Promise<IteratorResult<ExecutionResult>> {
+    return next.done || this.#phase === 3 ? this.#done() : this.#execute(next.value);
+  }
+
+  /** plugin-errors' rule: one of the field's typed errors is the last event; anything else ends the stream. */
+  #sourceFailed(error: unknown): Promise<IteratorResult<ExecutionResult>> {
+    this.#source = undefined;
+    if (this.#phase === 3) return this.#done();
     let event: unknown;
     try {
-      if (!this.#source) {
-        this.#phase = 1;
-        // The field's own subscribe reads its arguments and the context only (src/schema/status.ts).
-        this.#source = (await this.shared.subscribe(undefined, this.fieldArgs, this.args.contextValue, undefined)) as AsyncIterator<unknown>;
-      }
-      const next = await this.#source.next();
-      if (next.done) return this.end(), DONE;
-      event = next.value;
-    } catch (error) {
-      this.#source = undefined;
-      if (this.#phase === 3) return DONE;
-      try {
-        event = wrapOrThrow(error, this.shared.errorTypes);
-      } catch (untyped) {
-        throw this.#failed(untyped);
-      }
-      this.#phase = 2;
+      event = wrapOrThrow(error, this.shared.errorTypes);
+    } catch (untyped) {
+      return this.#failed(untyped);
     }
-    if (this.#phase === 3) return DONE;
-    let result: ExecutionResult;
+    this.#phase = 2;
+    return this.#execute(event);
+  }
+
+  #execute(event: unknown): Promise<IteratorResult<ExecutionResult>> {
+    let executed;
     try {
-      result = await execute({ ...this.args, rootValue: event });
+      executed = execute({ ...this.args, rootValue: event });
     } catch (unexpected) {
-      throw this.#failed(unexpected);
+      return this.#failed(unexpected);
     }
+    return Promise.resolve(executed).then((result) => this.#executed(result), (unexpected: unknown) => this.#failed(unexpected));
+  }
+
+  #executed(result: ExecutionResult): IteratorResult<ExecutionResult> {
+    this.#settled();
     if (this.#phase === 3) return DONE;
     return { done: false, value: this.#masked(result) };
   }
 
-  /**
-   * An error that is none of the field's typed errors ends the stream masked (graphql-ws sends it
-   * as the operation's error message), as yoga's masking does with a stream's error. Unlike yoga's
-   * path, whose onEnd hooks never run for a stream that threw, the subscription is counted as ended.
-   */
-  #failed(error: unknown): GraphQLError {
+  #done(): Promise<IteratorResult<ExecutionResult>> {
+    this.#settled();
     this.end();
-    this.shared.series().errors?.inc(ERROR_LABELS);
-    return this.shared.maskError(error, UNEXPECTED_ERROR_MESSAGE);
+    return Promise.resolve(DONE);
+  }
+
+  /** Each next() ends in exactly one of #executed, #done and #failed, which call this. */
+  #settled(): void {
+    if (--this.#calls === 0) this.#current = undefined;
   }
 
   #masked(result: ExecutionResult): ExecutionResult {
@@ -261,8 +320,20 @@ class KnownStatusStream extends PullIterator<ExecutionResult> {
     return { ...result, errors: result.errors.map((error) => this.shared.maskError(error, UNEXPECTED_ERROR_MESSAGE)) as GraphQLError[] };
   }
 
+  /**
+   * An error that is none of the field's typed errors ends the stream masked (graphql-ws sends it
+   * as the operation's error message), as yoga's masking does with a stream's error. Unlike yoga's
+   * path, whose onEnd hooks never run for a stream that threw, the subscription is counted as ended.
+   */
+  #failed(error: unknown): Promise<never> {
+    this.#settled();
+    this.end();
+    this.shared.series().errors?.inc(ERROR_LABELS);
+    return Promise.reject(this.shared.maskError(error, UNEXPECTED_ERROR_MESSAGE));
+  }
+
   /** Ends the watch and counts the subscription as yoga's path does when its stream ends. */
-  protected end(): void {
+  private end(): void {
     if (this.#phase === 3) return;
     this.#phase = 3;
     const source = this.#source;
@@ -278,3 +349,6 @@ class KnownStatusStream extends PullIterator<ExecutionResult> {
     series.requests?.inc(LABELS);
   }
 }
+
+const isPromiseLike = (value: unknown): value is PromiseLike<unknown> =>
+  typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
