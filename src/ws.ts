@@ -1,10 +1,10 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { WebSocketServer } from 'ws';
-import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, getOperationAST, type ExecutionArgs } from 'graphql';
 import type { GatewayYoga } from './yoga.js';
 import type { GraphQLContext } from './schema/index.js';
 import type { KnownSubscription } from './fastpath/known-subscription.js';
+import { bindGraphqlWs } from './ws-binding.js';
 
 /**
  * graphql-ws (graphql-transport-ws) on the HTTP server's own port and path. Every operation is
@@ -69,7 +69,7 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
   // closes, so subscriptions end even where a wrapper holds their return() back (see
   // FlowService.watch). Keyed by the execution args graphql-ws hands back to subscribe().
   const operations = new WeakMap<object, AbortController>();
-  const disposable = useServer(
+  const disposable = bindGraphqlWs(
     {
       onConnect: (ctx) => {
         if (!options.admit(ctx.connectionParams, ctx.extra.request)) return false;

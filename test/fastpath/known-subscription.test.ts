@@ -424,6 +424,31 @@ describe('known subscription: draining', () => {
   const watch = () => print(WatchStatusDocument);
 });
 
+describe('graphql-ws binding (src/ws-binding.ts): one keep-alive for every socket', () => {
+  it('a socket that answers pings stays open; one that stops answering is terminated', async () => {
+    const gateway = await createGateway(loadConfig(env), { logger: pino({ level: 'silent' }), store, events, wsKeepAliveMs: 50 });
+    try {
+      const url = gateway.graphqlUrl.replace(/^http/, 'ws');
+      const open = (autoPong: boolean) =>
+        new Promise<WebSocket>((resolve, reject) => {
+          const socket = new WebSocket(url, 'graphql-transport-ws', { autoPong });
+          socket.once('open', () => resolve(socket)).once('error', reject);
+        });
+      const [answering, silent] = await Promise.all([open(true), open(false)]);
+      let pings = 0;
+      answering.on('ping', () => pings++);
+      const closed = await new Promise<number>((resolve) => silent.once('close', resolve));
+      expect(closed).toBe(1006);
+      // Pinged more than once meanwhile, and still open.
+      await eventually(() => pings >= 3, 'pings to the answering socket');
+      expect(answering.readyState).toBe(WebSocket.OPEN);
+      answering.close();
+    } finally {
+      await gateway.close();
+    }
+  });
+});
+
 describe('known subscription: metrics', () => {
   const scrape = async (g: Gateway) => {
     const text = await (await fetch(`${g.url}/metrics`)).text();

@@ -1,0 +1,151 @@
+import type { IncomingMessage } from 'node:http';
+import type { RawData, WebSocket, WebSocketServer } from 'ws';
+import { CloseCode, DEPRECATED_GRAPHQL_WS_PROTOCOL, handleProtocols, makeServer, type ConnectionInitMessage, type ServerOptions } from 'graphql-ws';
+import type { Extra } from 'graphql-ws/use/ws';
+
+/**
+ * graphql-ws's protocol server (makeServer) on a `ws` WebSocketServer: what graphql-ws/use/ws
+ * does, with the same close codes, reasons and logging, but without a timer, an async frame or
+ * half a dozen closures per socket. Those are held for as long as a socket is open, and an open
+ * socket per subscription is what a status page costs: 10,000 of them held 10,000 keep-alive
+ * intervals and as many suspended message handlers.
+ *
+ * - Keep-alive: one interval for the whole server pings every open socket; a socket that has not
+ *   answered the previous ping by the next tick is terminated (use/ws pings each socket on its own
+ *   timer and terminates it when no pong came within the same interval: the same bound).
+ * - Messages, pongs, errors and close reach one shared listener each, which finds the socket's
+ *   state on the socket itself.
+ */
+
+const CONNECTION = Symbol('graphql-ws connection');
+
+type Tagged = WebSocket & { [CONNECTION]?: Connection };
+
+/** The socket as makeServer sees it (protocol, send, close, onMessage), and its keep-alive state. */
+class Connection {
+  #onMessage: ((data: string) => Promise<void>) | undefined;
+  /** Whether the socket answered the last ping. */
+  alive = true;
+  closed: ((code?: number, reason?: string) => Promise<void>) | undefined;
+
+  constructor(
+    readonly socket: WebSocket,
+    private readonly isProd: boolean,
+  ) {}
+
+  get protocol(): string {
+    return this.socket.protocol;
+  }
+
+  send(data: string): Promise<void> {
+    const { socket } = this;
+    if (socket.readyState !== socket.OPEN) return Promise.resolve();
+    return new Promise((resolve, reject) => socket.send(data, (error) => (error ? reject(error) : resolve())));
+  }
+
+  close(code: number, reason: string): void {
+    this.socket.close(code, reason);
+  }
+
+  onMessage(handler: (data: string) => Promise<void>): void {
+    this.#onMessage = handler;
+  }
+
+  message(data: string): void {
+    // A subscribe message's handler runs for as long as the subscription: a catch, not an await.
+    this.#onMessage?.(data).catch((error: unknown) => {
+      console.error('Internal error occurred during message handling. Please check your implementation.', error);
+      this.internalError(error);
+    });
+  }
+
+  internalError(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.socket.close(CloseCode.InternalServerError, this.isProd || message.length >= 124 ? 'Internal server error' : message);
+  }
+}
+
+function onSocketMessage(this: Tagged, data: RawData): void {
+  this[CONNECTION]?.message(String(data));
+}
+
+function onSocketPong(this: Tagged): void {
+  const connection = this[CONNECTION];
+  if (connection) connection.alive = true;
+}
+
+function onSocketError(this: Tagged, error: Error): void {
+  console.error('Internal error emitted on a WebSocket socket. Please check your implementation.', error);
+  this[CONNECTION]?.internalError(error);
+}
+
+export interface GraphqlWsBinding {
+  dispose(): Promise<void>;
+}
+
+/** Serves graphql-ws on `wss` (graphql-ws/use/ws's useServer, leaner per socket); keepAliveMs 0 turns pings off. */
+export function bindGraphqlWs(
+  options: ServerOptions<ConnectionInitMessage['payload'], Extra> & { isProd?: boolean },
+  wss: WebSocketServer,
+  keepAliveMs: number,
+): GraphqlWsBinding {
+  const isProd = typeof options.isProd === 'boolean' ? options.isProd : process.env.NODE_ENV === 'production';
+  const server = makeServer(options);
+  wss.options.handleProtocols = handleProtocols;
+
+  wss.once('error', (error: Error) => {
+    console.error('Internal error emitted on the WebSocket server. Please check your implementation.', error);
+    for (const client of wss.clients) {
+      (client as Tagged)[CONNECTION]?.internalError(error);
+    }
+  });
+
+  const heartbeat =
+    keepAliveMs > 0 && Number.isFinite(keepAliveMs)
+      ? setInterval(() => {
+          for (const socket of wss.clients as Set<Tagged>) {
+            const connection = socket[CONNECTION];
+            if (!connection || socket.readyState !== socket.OPEN) continue;
+            if (!connection.alive) {
+              socket.terminate();
+              continue;
+            }
+            connection.alive = false;
+            socket.ping();
+          }
+        }, keepAliveMs)
+      : undefined;
+  // The sockets keep the process alive, not their keep-alive.
+  heartbeat?.unref();
+
+  wss.on('connection', (socket: Tagged, request: IncomingMessage) => {
+    const connection = new Connection(socket, isProd);
+    socket[CONNECTION] = connection;
+    socket.once('error', onSocketError);
+    socket.on('pong', onSocketPong);
+    socket.on('message', onSocketMessage);
+    connection.closed = server.opened(connection, { socket, request });
+    socket.once('close', onSocketClose);
+  });
+
+  function onSocketClose(this: Tagged, code: number, reason: Buffer): void {
+    const connection = this[CONNECTION];
+    if (!connection?.closed) return;
+    if (!isProd && code === CloseCode.SubprotocolNotAcceptable && this.protocol === DEPRECATED_GRAPHQL_WS_PROTOCOL) {
+      console.warn(
+        `Client provided the unsupported and deprecated subprotocol "${this.protocol}" used by subscriptions-transport-ws.` +
+          'Please see https://www.apollographql.com/docs/apollo-server/data/subscriptions/#switching-from-subscriptions-transport-ws.',
+      );
+    }
+    connection.closed(code, String(reason)).catch((error: unknown) => console.error('Internal error while closing a graphql-ws socket.', error));
+  }
+
+  return {
+    async dispose() {
+      clearInterval(heartbeat);
+      for (const client of wss.clients) client.close(1001, 'Going away');
+      wss.removeAllListeners();
+      await new Promise<void>((resolve, reject) => wss.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}
