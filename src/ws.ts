@@ -129,7 +129,13 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
             context: contextValue as GraphQLContext,
             envelopedAt,
           });
-          if (lean) return lean;
+          if (lean) {
+            // graphql-ws keeps the subscribe message for as long as the operation runs: its query
+            // text, the same for every client of a document, is kept once, as the document's source.
+            const source = document.loc?.source.body;
+            if (source === payload.query) (payload as { query: string }).query = source;
+            return lean;
+          }
         }
         const args: ExecutionArgs = {
           schema: envelope.schema,
