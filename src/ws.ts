@@ -90,7 +90,6 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
       },
       onSubscribe: async (ctx, id, payload) => {
         if (draining) return notRun();
-        const envelopedAt = Date.now();
         const controller = new AbortController();
         const envelope = yoga.getEnveloped({
           req: ctx.extra.request,
@@ -127,7 +126,6 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
             operationName: payload.operationName,
             variables: payload.variables,
             context: contextValue as GraphQLContext,
-            envelopedAt,
           });
           if (lean) {
             // graphql-ws keeps the subscribe message for as long as the operation runs: its query

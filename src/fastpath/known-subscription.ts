@@ -3,7 +3,7 @@ import {
   type ExecutionResult, type FieldNode, type GraphQLField, type OperationDefinitionNode,
 } from 'graphql';
 import { wrapOrThrow } from '@pothos/plugin-errors';
-import type { Counter, Gauge, Histogram, Summary } from 'prom-client';
+import type { Counter, Gauge, Histogram } from 'prom-client';
 import { schema, type GraphQLContext } from '../schema/index.js';
 import { DONE } from '../flows/pull-iterator.js';
 import { UNEXPECTED_ERROR_MESSAGE, type GatewayMaskError } from '../yoga.js';
@@ -36,7 +36,7 @@ import type { GatewayMetrics } from '../observability/metrics.js';
  *   wrapSubscribe does), and otherwise ends the stream with it;
  * - each result's errors go through the gateway's maskError, as yoga's masking does per event;
  * - the series yoga's path moves: unify_subscriptions_open while streaming; at the end
- *   graphql_envelop_phase_subscribe, _request_duration, _request_time_summary, _request; and
+ *   graphql_envelop_phase_subscribe, _request_duration, _request; and
  *   graphql_envelop_error_result per error of an event. (The series live in yoga's Prometheus
  *   plugin's registry, found by name, as GatewayMetrics.observeFastQuery finds them for queries.)
  * And one thing it does better: return() (the client's complete, the socket's close) ends the
@@ -59,8 +59,6 @@ export interface ValidatedOperation {
   variables: Record<string, unknown> | null | undefined;
   /** The context yoga's context factory made for this operation. */
   context: GraphQLContext;
-  /** When yoga's envelope was made (the request summary's start, as @envelop/prometheus times it). */
-  envelopedAt: number;
 }
 
 export interface KnownSubscription {
@@ -131,7 +129,7 @@ export function createKnownSubscription(options: KnownSubscriptionOptions): Know
         contextValue,
         rootValue: undefined,
       };
-      executionArgs.rootValue = new KnownStatusStream(shared, executionArgs, args, op.envelopedAt);
+      executionArgs.rootValue = new KnownStatusStream(shared, executionArgs, args);
       options.onServed?.();
       return executionArgs;
     },
@@ -158,7 +156,6 @@ interface Series {
   open?: Gauge;
   subscribePhase?: Histogram;
   duration?: Histogram;
-  summary?: Summary;
   requests?: Counter;
   errors?: Counter;
 }
@@ -178,7 +175,6 @@ function metricsOf(metrics: GatewayMetrics): () => Series {
       open: metrics.registry.getSingleMetric('unify_subscriptions_open') as Gauge | undefined,
       subscribePhase: metrics.registry.getSingleMetric('graphql_envelop_phase_subscribe') as Histogram | undefined,
       duration: metrics.registry.getSingleMetric('graphql_envelop_request_duration') as Histogram | undefined,
-      summary: metrics.registry.getSingleMetric('graphql_envelop_request_time_summary') as Summary | undefined,
       requests: metrics.registry.getSingleMetric('graphql_envelop_request') as Counter | undefined,
       errors: metrics.registry.getSingleMetric('graphql_envelop_error_result') as Counter | undefined,
     });
@@ -207,7 +203,6 @@ class KnownStatusStream implements AsyncIterableIterator<ExecutionResult> {
     private readonly shared: Shared,
     private readonly args: ExecutionArgs,
     private readonly fieldArgs: Record<string, unknown>,
-    private readonly envelopedAt: number,
   ) {}
 
   [Symbol.asyncIterator](): this {
@@ -323,7 +318,9 @@ class KnownStatusStream implements AsyncIterableIterator<ExecutionResult> {
   /**
    * An error that is none of the field's typed errors ends the stream masked (graphql-ws sends it
    * as the operation's error message), as yoga's masking does with a stream's error. Unlike yoga's
-   * path, whose onEnd hooks never run for a stream that threw, the subscription is counted as ended.
+   * path, whose onEnd hooks never run for a stream that threw (its open-subscriptions gauge stays
+   * up, and it counts the error with phase="undefined"), the subscription is counted as ended and
+   * the error as an execute-phase one.
    */
   #failed(error: unknown): Promise<never> {
     this.#settled();
@@ -345,7 +342,6 @@ class KnownStatusStream implements AsyncIterableIterator<ExecutionResult> {
     series.open?.dec();
     series.subscribePhase?.observe(LABELS, (now - this.#subscribedAt) / 1000);
     series.duration?.observe(LABELS, (now - this.#subscribedAt) / 1000);
-    series.summary?.observe(LABELS, (now - this.envelopedAt) / 1000);
     series.requests?.inc(LABELS);
   }
 }

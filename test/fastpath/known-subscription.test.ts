@@ -339,7 +339,6 @@ describe('known subscription: an error that is none of the typed ones', () => {
       operationName: undefined,
       variables: { flowId: id },
       context: { caller: { kind: 'public', address: '127.0.0.1' }, flows },
-      envelopedAt: Date.now(),
     });
     const stream = known.streamOf(args!)!;
     await expect(stream.next()).rejects.toMatchObject({ message: 'Unexpected error.' });
