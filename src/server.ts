@@ -17,7 +17,7 @@ import { createStartLimits } from './security/start-limits.js';
 import { readBodyWithin } from './security/body-limit.js';
 import { originPolicy } from './security/origin.js';
 import { contextFor, createGatewayYoga, createMaskError } from './yoga.js';
-import { createKnownDocuments } from './fastpath/known-documents.js';
+import { createKnownDocuments, type KnownDocumentsOptions } from './fastpath/known-documents.js';
 import { attachGraphqlWs } from './ws.js';
 import { createKnownSubscription } from './fastpath/known-subscription.js';
 import { createMetrics } from './observability/metrics.js';
@@ -50,7 +50,7 @@ export interface GatewayOptions {
   /** graphql-ws keepalive ping interval (default 12 s). */
   wsKeepAliveMs?: number;
   /** Known query documents served without yoga's HTTP layer (default on; false turns it off; src/fastpath/known-documents.ts). */
-  knownDocuments?: false | { onServed?: () => void };
+  knownDocuments?: false | Pick<KnownDocumentsOptions, 'onServed' | 'maxFlowAnswers'>;
   /** The lean graphql-ws path for the `unifyStatus` subscription (default on; false turns it off; src/fastpath/known-subscription.ts). */
   knownSubscription?: false | { onServed?: () => void };
   /** The circuit breaker around Prove (defaults: 5 consecutive failures, a probe after 5 s). */
