@@ -182,6 +182,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   });
   const origins = originPolicy({ corsOrigins: config.corsOrigins, production: config.production });
   const ws = attachGraphqlWs(server, yoga, {
+    log: logger,
     // The same reading of the credential as every operation's context (yoga.ts): a wrong key in
     // connectionParams or in the upgrade's Authorization header is refused at connect (4403).
     admit: (params, req) => identifyCaller(credentialOf(params, req), '', apiKeys) !== undefined,

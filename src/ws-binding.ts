@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import { CloseCode, DEPRECATED_GRAPHQL_WS_PROTOCOL, handleProtocols, makeServer, type ConnectionInitMessage, type ServerOptions } from 'graphql-ws';
 import type { Extra } from 'graphql-ws/use/ws';
+import type { Logger } from 'pino';
 
 /**
  * graphql-ws's protocol server (makeServer) on a `ws` WebSocketServer: what graphql-ws/use/ws
@@ -15,7 +16,15 @@ import type { Extra } from 'graphql-ws/use/ws';
  *   timer and terminates it when no pong came within the same interval: the same bound).
  * - Messages, pongs, errors and close reach one shared listener each, which finds the socket's
  *   state on the socket itself.
+ * - What goes wrong goes to the gateway's log (pino, with its redaction), never to the console:
+ *   a client sending a message over the 64 KiB cap is a warning (its socket closes 1009), not an
+ *   error with a stack trace on stderr.
  */
+
+/** Where the binding reports: the gateway's logger. */
+export type WsLog = Pick<Logger, 'warn' | 'error'>;
+
+const described = (error: unknown) => ({ name: (error as Error | undefined)?.name, message: (error as Error | undefined)?.message });
 
 const CONNECTION = Symbol('graphql-ws connection');
 
@@ -31,6 +40,7 @@ class Connection {
   constructor(
     readonly socket: WebSocket,
     private readonly isProd: boolean,
+    readonly log: WsLog,
   ) {}
 
   get protocol(): string {
@@ -54,7 +64,7 @@ class Connection {
   message(data: string): void {
     // A subscribe message's handler runs for as long as the subscription: a catch, not an await.
     this.#onMessage?.(data).catch((error: unknown) => {
-      console.error('Internal error occurred during message handling. Please check your implementation.', error);
+      this.log.error({ err: described(error) }, 'graphql-ws: a message could not be handled; closing the socket (4500)');
       this.internalError(error);
     });
   }
@@ -74,9 +84,13 @@ function onSocketPong(this: Tagged): void {
   if (connection) connection.alive = true;
 }
 
-function onSocketError(this: Tagged, error: Error): void {
-  console.error('Internal error emitted on a WebSocket socket. Please check your implementation.', error);
-  this[CONNECTION]?.internalError(error);
+function onSocketError(this: Tagged, error: Error & { code?: string }): void {
+  const connection = this[CONNECTION];
+  // ws reports a client's protocol violations (a message over maxPayload: 1009, bad frames: 1002)
+  // as socket errors and closes the socket with the right code itself.
+  if (error instanceof RangeError) connection?.log.warn({ err: described(error), code: error.code }, 'graphql-ws: client broke the WebSocket protocol; socket closed');
+  else connection?.log.error({ err: described(error) }, 'graphql-ws: socket error');
+  connection?.internalError(error);
 }
 
 export interface GraphqlWsBinding {
@@ -88,13 +102,14 @@ export function bindGraphqlWs(
   options: ServerOptions<ConnectionInitMessage['payload'], Extra> & { isProd?: boolean },
   wss: WebSocketServer,
   keepAliveMs: number,
+  log: WsLog,
 ): GraphqlWsBinding {
   const isProd = typeof options.isProd === 'boolean' ? options.isProd : process.env.NODE_ENV === 'production';
   const server = makeServer(options);
   wss.options.handleProtocols = handleProtocols;
 
   wss.once('error', (error: Error) => {
-    console.error('Internal error emitted on the WebSocket server. Please check your implementation.', error);
+    log.error({ err: described(error) }, 'graphql-ws: WebSocket server error; closing every socket');
     for (const client of wss.clients) {
       (client as Tagged)[CONNECTION]?.internalError(error);
     }
@@ -119,7 +134,7 @@ export function bindGraphqlWs(
   heartbeat?.unref();
 
   wss.on('connection', (socket: Tagged, request: IncomingMessage) => {
-    const connection = new Connection(socket, isProd);
+    const connection = new Connection(socket, isProd, log);
     socket[CONNECTION] = connection;
     socket.once('error', onSocketError);
     socket.on('pong', onSocketPong);
@@ -131,13 +146,10 @@ export function bindGraphqlWs(
   function onSocketClose(this: Tagged, code: number, reason: Buffer): void {
     const connection = this[CONNECTION];
     if (!connection?.closed) return;
-    if (!isProd && code === CloseCode.SubprotocolNotAcceptable && this.protocol === DEPRECATED_GRAPHQL_WS_PROTOCOL) {
-      console.warn(
-        `Client provided the unsupported and deprecated subprotocol "${this.protocol}" used by subscriptions-transport-ws.` +
-          'Please see https://www.apollographql.com/docs/apollo-server/data/subscriptions/#switching-from-subscriptions-transport-ws.',
-      );
+    if (code === CloseCode.SubprotocolNotAcceptable && this.protocol === DEPRECATED_GRAPHQL_WS_PROTOCOL) {
+      log.warn('graphql-ws: a client spoke subscriptions-transport-ws ("graphql-ws" subprotocol), which is not served; use graphql-transport-ws');
     }
-    connection.closed(code, String(reason)).catch((error: unknown) => console.error('Internal error while closing a graphql-ws socket.', error));
+    connection.closed(code, String(reason)).catch((error: unknown) => log.error({ err: described(error) }, 'graphql-ws: closing a socket failed'));
   }
 
   return {

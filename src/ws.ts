@@ -4,7 +4,7 @@ import { GraphQLError, getOperationAST, type ExecutionArgs } from 'graphql';
 import type { GatewayYoga } from './yoga.js';
 import type { GraphQLContext } from './schema/index.js';
 import type { KnownSubscription } from './fastpath/known-subscription.js';
-import { bindGraphqlWs } from './ws-binding.js';
+import { bindGraphqlWs, type WsLog } from './ws-binding.js';
 
 /**
  * graphql-ws (graphql-transport-ws) on the HTTP server's own port and path. Every operation is
@@ -24,6 +24,8 @@ export interface GraphqlWsOptions {
   verifyOrigin?: (origin: string | undefined, req: IncomingMessage) => boolean;
   /** The lean path for the `unifyStatus` subscription (src/fastpath/known-subscription.ts); absent: every operation through yoga. */
   knownSubscription?: KnownSubscription;
+  /** Where socket and protocol problems are reported (the gateway's logger). */
+  log: WsLog;
 }
 
 export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: GraphqlWsOptions) {
@@ -149,6 +151,7 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
     },
     wss,
     options.keepAliveMs ?? 12_000,
+    options.log,
   );
   return {
     wss,
