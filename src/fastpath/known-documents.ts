@@ -7,6 +7,7 @@ import { UNEXPECTED_ERROR_MESSAGE, type GatewayMaskError, type GatewayYoga, type
 import { schema, type GraphQLContext } from '../schema/index.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { withoutSuggestion } from '../security/graphql-hardening.js';
+import { deepFreeze } from '../lib/bounded-memo.js';
 import { FlowAnswers, flowIdOf, flowReadOf, versionOf, type FlowRead } from './flow-answers.js';
 
 /**
@@ -156,10 +157,25 @@ export function createKnownDocuments(options: KnownDocumentsOptions): KnownDocum
     },
   };
 
+  // A poll repeats its body byte for byte: the last bodies selected keep their selection (the
+  // variables frozen, as they are shared). Only selections are kept: a body whose document yoga has
+  // not validated yet is looked at afresh every time, until it is known.
+  const selections = new Map<string, Selected>();
   const select = (body: Buffer): Selected | undefined => {
+    const text = body.toString('utf8');
+    let selected = selections.get(text);
+    if (selected) return selected;
+    selected = selectFresh(text);
+    if (selected) {
+      if (selections.size >= 512) selections.delete(selections.keys().next().value!);
+      selections.set(text, selected);
+    }
+    return selected;
+  };
+  const selectFresh = (text: string): Selected | undefined => {
     let params: unknown;
     try {
-      params = JSON.parse(body.toString('utf8'));
+      params = JSON.parse(text);
     } catch {
       return undefined;
     }
@@ -175,7 +191,7 @@ export function createKnownDocuments(options: KnownDocumentsOptions): KnownDocum
     if (!compiled) return undefined;
     const operation = getOperationAST(compiled.document, operationName ?? undefined);
     if (!operation || operation.operation !== 'query') return undefined;
-    return { compiled, operation, operationName: operationName ?? undefined, variables: variables ?? undefined };
+    return { compiled, operation, operationName: operationName ?? undefined, variables: deepFreeze(variables ?? undefined) };
   };
 
   const write = (res: ServerResponse, status: number, headers: Record<string, string>, body: string) => {

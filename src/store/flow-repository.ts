@@ -1,6 +1,7 @@
 import type { Keyv } from 'keyv';
 import type { Flow } from '../flows/flow.js';
 import { sha256 } from '../security/hash.js';
+import { BoundedMemo } from '../lib/bounded-memo.js';
 
 /**
  * Flows in the store. Keys are hashes, so key listings (SCAN, KEYS, slow logs) and pub/sub channel
@@ -12,7 +13,10 @@ import { sha256 } from '../security/hash.js';
 /** How long a finished flow stays readable through `flow(id)` after it expired. */
 const RETENTION_MS = 60 * 60_000;
 
-export const flowKey = (id: string): string => sha256(id);
+/** Every read of a flow derives its key: the ids polled now keep theirs. */
+const flowKeys = new BoundedMemo(sha256, 1024);
+
+export const flowKey = (id: string): string => flowKeys.get(id);
 
 export interface RequestClaim {
   /** Who started it: the API key's id or the client address, hashed. */

@@ -1,0 +1,32 @@
+/**
+ * Results of a pure function of a string, remembered for the last `max` distinct inputs (the
+ * oldest forgotten first; a hit does not reorder, so it costs one Map lookup). For hot paths
+ * that see the same few inputs again and again: the same flow polled, the same request body.
+ */
+export class BoundedMemo<V> {
+  readonly #entries = new Map<string, V>();
+
+  constructor(
+    private readonly make: (input: string) => V,
+    private readonly max: number,
+  ) {}
+
+  get(input: string): V {
+    let value = this.#entries.get(input);
+    if (value === undefined && !this.#entries.has(input)) {
+      value = this.make(input);
+      if (this.#entries.size >= this.max) this.#entries.delete(this.#entries.keys().next().value!);
+      this.#entries.set(input, value);
+    }
+    return value as V;
+  }
+}
+
+/** Freezes a parsed JSON value all the way down, so a value handed out twice cannot be changed by one holder. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}
