@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { createLogger } from './logger.js';
-import { createStore, type Store } from './store/keyv.js';
+import { openStore, type Store } from './store/store.js';
 import { FlowRepository } from './store/flow-repository.js';
 import { processLocks, redisLocks } from './store/locks.js';
 import { createFlowEvents, type FlowEvents } from './events/flow-events.js';
@@ -90,17 +90,24 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
   res.end(JSON.stringify(body));
 };
 
+/**
+ * The publish and subscribe connections. ioredis is loaded here, not at the top: a single instance
+ * in memory mode never uses it, and it is ~5 MB of its RSS.
+ */
+async function redisClients(url: string, logger: Logger): Promise<{ pub: Redis; sub: Redis }> {
+  const { Redis } = await import('ioredis');
+  const pub = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 });
+  const sub = new Redis(url);
+  logRedisConnection(pub, 'publish', logger);
+  logRedisConnection(sub, 'subscribe', logger);
+  return { pub, sub };
+}
+
 export async function createGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const store = options.store ?? createStore(config.redisUrl);
+  const store = options.store ?? (await openStore(config.redisUrl));
   const drain = new HttpDrain();
-  const redis = config.redisUrl
-    ? { pub: new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 }), sub: new Redis(config.redisUrl) }
-    : undefined;
-  if (redis) {
-    logRedisConnection(redis.pub, 'publish', logger);
-    logRedisConnection(redis.sub, 'subscribe', logger);
-  }
+  const redis = config.redisUrl ? await redisClients(config.redisUrl, logger) : undefined;
   // Store failures become StoreUnavailableError (UpstreamError, retryable), logged once per outage.
   const storeLog = new StoreOutageLog(logger);
   const events = guardEvents(

@@ -1,8 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config.js';
 import { createGateway } from '../../src/server.js';
-import { createStore } from '../../src/store/keyv.js';
+import { openStore } from '../../src/store/store.js';
 import { FlowRepository, flowKey } from '../../src/store/flow-repository.js';
 import { createFlowEvents } from '../../src/events/flow-events.js';
 import type { Flow } from '../../src/flows/flow.js';
@@ -14,8 +13,12 @@ import { serve } from './child.js';
  * the same repository and pub/sub the FlowService uses (FlowService.commit: save, then publish).
  */
 const config = loadConfig(process.env);
-const store = createStore(config.redisUrl);
-const redis = config.redisUrl ? { pub: new Redis(config.redisUrl), sub: new Redis(config.redisUrl) } : undefined;
+const store = await openStore(config.redisUrl);
+// ioredis loaded only with Redis, as the gateway does: the memory rows measure a process without it.
+const { redisUrl } = config;
+const redis = redisUrl
+  ? await import('ioredis').then(({ Redis }) => ({ pub: new Redis(redisUrl), sub: new Redis(redisUrl) }))
+  : undefined;
 const events = createFlowEvents(redis ? { publishClient: redis.pub, subscribeClient: redis.sub } : undefined);
 const repo = new FlowRepository(store.keyv);
 const gateway = await createGateway(config, { store, events });

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { ProveError } from '../prove/types.js';
-import type { Store } from '../store/keyv.js';
+import type { Store } from '../store/store.js';
 import type { CircuitStateName } from './circuit-breaker.js';
 
 /**

@@ -1,53 +1,22 @@
-import { Keyv, type Deserialize } from 'keyv';
+import { Keyv } from 'keyv';
 import KeyvRedis, { type RedisClientConnectionType } from '@keyv/redis';
-import { ExpiringMap } from './memory-store.js';
+import { createMemoryStore, deserialize, type Store } from './store.js';
 
 /**
- * The one place that decides where state lives: in process memory (one instance), or in Redis
- * (several instances behind a load balancer). Failures are loud: a Redis error throws instead of
- * reading as "not found" or a write that silently did not happen.
+ * The Redis store (store.ts has the memory one and the Store interface). Imported statically, this
+ * module loads @keyv/redis: the gateway reaches it through openStore(), only when Redis is configured.
  */
 
-export interface Store {
-  keyv: Keyv;
-  kind: 'memory' | 'redis';
-  /** Resolves when the backend answers; rejects with the reason otherwise. */
-  ping(): Promise<void>;
-  /** Resolves once the first connection is up (at once in memory); rejects if it could not be made. */
-  ready(): Promise<void>;
-  close(): Promise<void>;
-}
+export { deserialize, type Store } from './store.js';
 
 const PING_KEY = 'ping';
 
-/**
- * keyv's defaultDeserialize (@keyv/serialize), without its reviver when there is nothing to revive.
- * Writes stay keyv's defaultSerialize, which escapes a string value starting with ':' as '::…' and
- * writes a Buffer as ':base64:…'; the reviver undoes both, and touches nothing else. A JSON string
- * that starts with ':' opens right after '{', '[', ',' or ':' (the serializer writes no spaces;
- * a '"' inside a string is always '\\"'), or at the very start of the text: where none of these
- * appears, a plain JSON.parse reads exactly what the reviver would (most reads: flows, claims).
- * Same format both ways, so values stay readable and writable by instances either side of this.
- */
-const COLON_STRING = /[[{,:]":/;
-
-export const deserialize: Deserialize = (text: string) =>
-  text.startsWith('":') || COLON_STRING.test(text) ? JSON.parse(text, revive) : JSON.parse(text);
-
-function revive(_key: string, value: unknown): unknown {
-  if (typeof value === 'string') {
-    if (value.startsWith(':base64:')) return Buffer.from(value.slice(8), 'base64');
-    return value.startsWith(':') ? value.slice(1) : value;
-  }
-  return value;
+/** Either store, synchronously, for callers that load Redis anyway (tests); the gateway uses openStore(). */
+export function createStore(redisUrl: string | undefined, namespace = 'unify'): Store {
+  return redisUrl ? createRedisStore(redisUrl, namespace) : createMemoryStore(namespace);
 }
 
-export function createStore(redisUrl: string | undefined, namespace = 'unify'): Store {
-  if (!redisUrl) {
-    const map = new ExpiringMap<unknown>();
-    const keyv = new Keyv({ store: map, namespace, throwOnErrors: true, deserialize });
-    return { keyv, kind: 'memory', ping: async () => {}, ready: async () => {}, close: async () => map.stop() };
-  }
+export function createRedisStore(redisUrl: string, namespace = 'unify'): Store {
   const adapter = new SharedConnectKeyvRedis(
     {
       url: redisUrl,
