@@ -20,7 +20,14 @@ export interface FlowWatchSource {
 }
 
 export class FlowWatch extends PullIterator<Flow> {
-  #flow: Flow | undefined;
+  // Of the flow last yielded, only what the next step compares: the flow itself (~0.6 KiB with its
+  // strings) would be held by every quiet subscription for as long as it is open.
+  /** Its version; undefined until the first read. */
+  #version: number | undefined;
+  /** Whether its state is final: the watch then ends on the next pull. */
+  #terminal = false;
+  /** Its expiresAt, on the source's clock. */
+  #until = 0;
   #dirty = false;
   #stopped = false;
   #wake: (() => void) | undefined;
@@ -54,21 +61,21 @@ export class FlowWatch extends PullIterator<Flow> {
   protected async step(): Promise<IteratorResult<Flow>> {
     try {
       if (this.#stopped) return DONE;
-      if (!this.#flow) {
+      if (this.#version === undefined) {
         if (this.signal?.aborted) return this.end(), DONE;
         // Listen first, and only then read, so a change made after the read cannot be missed.
         const unlisten = await this.source.listen(this.id, this.#notify);
         if (this.#stopped) return unlisten(), DONE;
         this.#unlisten = unlisten;
-        this.#flow = await this.source.get(this.id);
+        const flow = this.#keep(await this.source.get(this.id));
         if (this.#stopped) return DONE;
-        return { done: false, value: this.#flow };
+        return { done: false, value: flow };
       }
-      let flow = this.#flow;
-      while (!this.#stopped && !isTerminal(flow.state)) {
+      // No flow in this frame while it waits, for the same reason as the fields above.
+      while (!this.#stopped && !this.#terminal) {
         if (this.#expiresAt === 0) {
           // On the process clock: the source's clock may be a test's.
-          this.#expiresAt = Date.now() + Math.max(flow.expiresAt - this.source.now(), 0) + 5;
+          this.#expiresAt = Date.now() + Math.max(this.#until - this.source.now(), 0) + 5;
           expiryWheel.add(this, this.#expiresAt);
         }
         if (!this.#dirty) await new Promise<void>((resolve) => (this.#wake = resolve));
@@ -76,10 +83,10 @@ export class FlowWatch extends PullIterator<Flow> {
         if (this.#stopped) break;
         this.#dirty = false;
         const next = await this.source.find(this.id);
-        if (!next || next.version <= flow.version) continue;
-        flow = this.#flow = next;
+        if (!next || next.version <= this.#version) continue;
+        this.#keep(next);
         if (this.#stopped) break;
-        return { done: false, value: flow };
+        return { done: false, value: next };
       }
       this.end();
       return DONE;
@@ -87,6 +94,13 @@ export class FlowWatch extends PullIterator<Flow> {
       this.end();
       throw error;
     }
+  }
+
+  #keep(flow: Flow): Flow {
+    this.#version = flow.version;
+    this.#terminal = isTerminal(flow.state);
+    this.#until = flow.expiresAt;
+    return flow;
   }
 
   #wakeUp() {

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import type { Flow } from '../../src/flows/flow.js';
 import { FlowWatch, expiryWheel, type FlowWatchSource } from '../../src/flows/flow-watch.js';
@@ -55,6 +57,30 @@ describe('FlowWatch', () => {
     expect((await watch.next()).value.state).toBe('EXPIRED');
     expect(Date.now() - t0).toBeLessThan(1_000);
     expect(await watch.return()).toEqual({ done: true, value: undefined });
+  });
+
+  it('holds no flow while it waits, only what it compares: 10,000 quiet subscriptions would each keep one', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const { src, change } = source({});
+    // A fresh copy per read, so nothing but the watch could keep the one it yielded.
+    const copies: FlowWatchSource = { ...src, get: async (id) => ({ ...(await src.get(id)) }), find: async (id) => ({ ...(await src.find(id))! }) };
+    const watch = new FlowWatch('f', copies, undefined);
+    // Taken in a function of its own, so no frame of this test holds the flow either.
+    const yielded = async (next: Promise<IteratorResult<Flow>>) => new WeakRef((await next).value as Flow);
+    const first = await yielded(watch.next());
+    const waiting = yielded(watch.next());
+    // A WeakRef keeps its target alive until the current job ends.
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    expect(first.deref()).toBeUndefined();
+    change({ state: 'VERIFIED' });
+    const second = await waiting;
+    expect(second.deref()?.state).toBe('VERIFIED');
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    expect(second.deref()).toBeUndefined();
+    expect(await watch.next()).toEqual({ done: true, value: undefined });
   });
 
   it('a read that fails rejects next() once, then the watch is done', async () => {
