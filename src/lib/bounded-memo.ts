@@ -24,7 +24,8 @@ export class BoundedMemo<V> {
 
 /** Freezes a parsed JSON value all the way down, so a value handed out twice cannot be changed by one holder. */
 export function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+  // A Buffer (keyv's ':base64:' values) cannot be frozen: it stays as it is.
+  if (typeof value === 'object' && value !== null && !ArrayBuffer.isView(value) && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
   }

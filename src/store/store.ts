@@ -1,5 +1,6 @@
-import { Keyv, type Deserialize } from 'keyv';
+import { Keyv, type Deserialize, type DeserializedData } from 'keyv';
 import { ExpiringMap } from './memory-store.js';
+import { BoundedMemo, deepFreeze } from '../lib/bounded-memo.js';
 
 /**
  * The one place that decides where state lives: in process memory (one instance), or in Redis
@@ -31,8 +32,19 @@ export interface Store {
  */
 const COLON_STRING = /[[{,:]":/;
 
-export const deserialize: Deserialize = (text: string) =>
-  text.startsWith('":') || COLON_STRING.test(text) ? JSON.parse(text, revive) : JSON.parse(text);
+const parse = (text: string): unknown =>
+  deepFreeze(text.startsWith('":') || COLON_STRING.test(text) ? JSON.parse(text, revive) : JSON.parse(text));
+
+/**
+ * A polled flow is read again and again while unchanged, and one stored text always reads as the
+ * same value: the last 512 texts keep their parsed value, frozen since it is handed out more than
+ * once (nothing changes a stored record in place: the domain makes new flows). The memory store
+ * hands back the very string it holds, so a hit is one Map lookup instead of parsing a flow record;
+ * Redis hands back an equal string, and hashing it is still cheaper than parsing it.
+ */
+const parsed = new BoundedMemo(parse, 512);
+
+export const deserialize: Deserialize = <Value>(text: string) => parsed.get(text) as DeserializedData<Value>;
 
 function revive(_key: string, value: unknown): unknown {
   if (typeof value === 'string') {
