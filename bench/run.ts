@@ -234,7 +234,7 @@ async function latencyRow(shared: Shared): Promise<Row> {
     // workers started together would stay in step and arrive as bursts of 50, which users do not.
     const slow = { direct: [] as number[], gateway: [] as number[] };
     const sim = (method: string, body?: unknown) =>
-      fetch(`${emulatorUrl}/sim/faults`, { method, headers: { 'content-type': 'application/json' }, body: body && JSON.stringify(body) });
+      fetch(`${emulatorUrl}/sim/faults`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
     for (const endpoint of ['/v3/unify', '/v3/unify-status']) {
       const res = await sim('POST', { endpoint, latencyMs: 100, count: 10_000 });
       if (!res.ok) throw new Error(`emulator latency fault: ${res.status} ${await res.text()}`);

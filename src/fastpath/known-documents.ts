@@ -11,8 +11,8 @@ import { deepFreeze } from '../lib/bounded-memo.js';
 import { FlowAnswers, flowIdOf, flowReadOf, versionOf, type FlowRead } from './flow-answers.js';
 
 /**
- * A fast path for the queries known clients send over and over (the status page's `PageStatus`,
- * a backend's `Flow`): the same documents, the same shape of request. It skips yoga's HTTP layer
+ * A fast path for the operations known clients send over and over (the status page's `PageStatus`,
+ * a backend's `Flow`, an app's `StartUnify`): the same documents, the same shape of request. It skips yoga's HTTP layer
  * (@whatwg-node's Request/Response, body and params parsing, result processing) and the envelop
  * pipeline per request, and serves the answer straight from node:http.
  *
@@ -24,9 +24,12 @@ import { FlowAnswers, flowIdOf, flowReadOf, versionOf, type FlowRead } from './f
  * - a query string that yoga itself has already parsed AND validated for an HTTP request (learned by
  *   `plugin`, an envelop hook on yoga's own validation: graphql-armor's limits, introspection off in
  *   production and every other rule have passed exactly as on yoga's path; the first request of a
- *   document always goes through yoga), whose selected operation is a `query`. Mutations and
- *   subscriptions always take yoga's path with all its plugins. A document that never validated is
- *   never known: yoga answers it every time, with its errors and status.
+ *   document always goes through yoga), whose selected operation is a query or a mutation
+ *   (subscriptions always take yoga's path). What yoga's plugins do per request beyond parsing and
+ *   validation is done here too or does not apply to this shape: the Origin policy, CORS and CSRF
+ *   concern browsers (which send Origin), masking and suggestion stripping are applied below, and
+ *   the metrics are the same series. A document that never validated is never known: yoga answers
+ *   it every time, with its errors and status.
  * - a caller the context factory accepts (a bad API key goes to yoga, which answers 401).
  *
  * Queries that only read (`flow(id)`) run as graphql-jit compiles them, and graphql-js executes
@@ -72,7 +75,7 @@ interface Compiled {
   flowRead?: Map<string | undefined, FlowRead | null>;
 }
 
-/** An operation of a known document: only queries are served. */
+/** An operation of a known document: queries and mutations are served. */
 interface Selected {
   compiled: Compiled;
   operation: OperationDefinitionNode;
@@ -108,7 +111,8 @@ function jitFor(compiled: Compiled, operation: OperationDefinitionNode, operatio
   compiled.jit ??= new Map();
   let jit = compiled.jit.get(operationName);
   if (jit === undefined) {
-    const eligible = operation.selectionSet.selections.every((s) => s.kind === 'Field' && JIT_FIELDS.has(s.name.value));
+    const eligible =
+      operation.operation === 'query' && operation.selectionSet.selections.every((s) => s.kind === 'Field' && JIT_FIELDS.has(s.name.value));
     let compiledQuery: CompiledQuery | null = null;
     if (eligible) {
       try {
@@ -126,7 +130,7 @@ function jitFor(compiled: Compiled, operation: OperationDefinitionNode, operatio
 function flowReadFor(compiled: Compiled, operation: OperationDefinitionNode, operationName: string | undefined): FlowRead | null {
   compiled.flowRead ??= new Map();
   let read = compiled.flowRead.get(operationName);
-  if (read === undefined) compiled.flowRead.set(operationName, (read = flowReadOf(operation)));
+  if (read === undefined) compiled.flowRead.set(operationName, (read = operation.operation === 'query' ? flowReadOf(operation) : null));
   return read;
 }
 
@@ -190,7 +194,7 @@ export function createKnownDocuments(options: KnownDocumentsOptions): KnownDocum
     const compiled = documents.get(query);
     if (!compiled) return undefined;
     const operation = getOperationAST(compiled.document, operationName ?? undefined);
-    if (!operation || operation.operation !== 'query') return undefined;
+    if (!operation || (operation.operation !== 'query' && operation.operation !== 'mutation')) return undefined;
     return { compiled, operation, operationName: operationName ?? undefined, variables: deepFreeze(variables ?? undefined) };
   };
 
@@ -254,7 +258,7 @@ export function createKnownDocuments(options: KnownDocumentsOptions): KnownDocum
     // The same series a yoga request moves (metrics.ts), with this path's phase timings.
     const observe = (contextStarted: number, executeStarted: number, executed: number, statusCode: number, errors: number) =>
       metrics.observeFastQuery({
-        operationType: 'query',
+        operationType: operation.operation,
         envelopOperationType: compiled.envelopOperationType,
         contextSeconds: (executeStarted - contextStarted) / 1000,
         executeSeconds: (executed - executeStarted) / 1000,
