@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import { CloseCode, DEPRECATED_GRAPHQL_WS_PROTOCOL, handleProtocols, makeServer, type ConnectionInitMessage, type ServerOptions } from 'graphql-ws';
-import type { Extra } from 'graphql-ws/use/ws';
+import type { RequestIdentity } from './security/address.js';
 import type { Logger } from 'pino';
 
 /**
@@ -20,6 +20,12 @@ import type { Logger } from 'pino';
  *   a client sending a message over the 64 KiB cap is a warning (its socket closes 1009), not an
  *   error with a stack trace on stderr.
  */
+
+/** graphql-ws's `ctx.extra`: the socket, and the upgrade request (ws.ts keeps only its identity once admitted). */
+export interface Extra {
+  readonly socket: WebSocket;
+  request: RequestIdentity;
+}
 
 /** Where the binding reports: the gateway's logger. */
 export type WsLog = Pick<Logger, 'warn' | 'error'>;

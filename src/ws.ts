@@ -2,6 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import { WebSocketServer } from 'ws';
 import { GraphQLError, getOperationAST, type ExecutionArgs } from 'graphql';
 import type { GatewayYoga } from './yoga.js';
+import type { RequestIdentity } from './security/address.js';
 import type { GraphQLContext } from './schema/index.js';
 import type { KnownSubscription } from './fastpath/known-subscription.js';
 import { bindGraphqlWs, type WsLog } from './ws-binding.js';
@@ -19,7 +20,7 @@ export interface GraphqlWsOptions {
    * False refuses the connection (close code 4403) before any operation runs. Given the upgrade
    * request too: a credential may come in its Authorization header.
    */
-  admit: (connectionParams: Readonly<Record<string, unknown>> | undefined, req: IncomingMessage) => boolean;
+  admit: (connectionParams: Readonly<Record<string, unknown>> | undefined, req: RequestIdentity) => boolean;
   /** False refuses the upgrade with HTTP 403 before any WebSocket exists (browsers always send Origin). */
   verifyOrigin?: (origin: string | undefined, req: IncomingMessage) => boolean;
   /** The lean path for the `unifyStatus` subscription (src/fastpath/known-subscription.ts); absent: every operation through yoga. */
@@ -77,7 +78,7 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
         if (!options.admit(ctx.connectionParams, ctx.extra.request)) return false;
         // graphql-ws keeps ctx.extra for as long as the socket is open; the operations' context
         // reads only the credential and the client address of the upgrade request.
-        (ctx.extra as { request: IncomingMessage }).request = upgradeIdentity(ctx.extra.request);
+        ctx.extra.request = upgradeIdentity(ctx.extra.request);
         return true;
       },
       onComplete: (ctx, id) => finished(ctx, id),
@@ -193,12 +194,12 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
  * IncomingMessage itself, whose headers, raw headers and stream state would otherwise stay in
  * memory with every open socket.
  */
-function upgradeIdentity(req: IncomingMessage): IncomingMessage {
+function upgradeIdentity(req: RequestIdentity): RequestIdentity {
   const { authorization, 'x-forwarded-for': forwardedFor } = req.headers;
   const headers: IncomingMessage['headers'] = {};
   if (authorization !== undefined) headers.authorization = authorization;
   if (forwardedFor !== undefined) headers['x-forwarded-for'] = forwardedFor;
-  return { headers, socket: { remoteAddress: req.socket.remoteAddress } } as IncomingMessage;
+  return { headers, socket: { remoteAddress: req.socket.remoteAddress } };
 }
 
 const isAsyncIterable = (value: unknown): value is AsyncIterableIterator<unknown> =>

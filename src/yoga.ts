@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { graphiqlOptions, renderGraphiQL } from './ui/graphiql.js';
 import { GraphQLError } from 'graphql';
@@ -6,7 +5,7 @@ import type { Logger } from 'pino';
 import { schema, type GraphQLContext } from './schema/index.js';
 import type { FlowService } from './flows/service.js';
 import { ApiKeys, credentialOf, identifyCaller } from './security/caller.js';
-import { clientAddress } from './security/address.js';
+import { clientAddress, type RequestIdentity } from './security/address.js';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { hardeningPlugins } from './security/graphql-hardening.js';
 import { corsFor, originPolicy, useOriginPolicy } from './security/origin.js';
@@ -14,7 +13,8 @@ import { useExplainedRefusals } from './security/http-refusals.js';
 
 /** What each transport hands the context factory: the node request, and on WebSocket the connection params. */
 export interface ServerContext {
-  req: IncomingMessage;
+  /** The node request (HTTP), or what graphql-ws kept of the upgrade request. */
+  req: RequestIdentity;
   connectionParams?: Readonly<Record<string, unknown>> | undefined;
   /** graphql-ws: aborted when the operation ends (complete or close). HTTP uses the request's own signal. */
   signal?: AbortSignal;
