@@ -3,11 +3,10 @@ import {
   type ExecutionResult, type FieldNode, type GraphQLField, type OperationDefinitionNode,
 } from 'graphql';
 import { wrapOrThrow } from '@pothos/plugin-errors';
-import type { Counter, Gauge, Histogram } from 'prom-client';
 import { schema, type GraphQLContext } from '../schema/index.js';
 import { DONE } from '../flows/pull-iterator.js';
 import { UNEXPECTED_ERROR_MESSAGE, type GatewayMaskError } from '../yoga.js';
-import type { GatewayMetrics } from '../observability/metrics.js';
+import type { GatewayMetrics, SubscriptionSeries } from '../observability/metrics.js';
 
 /**
  * A lean graphql-ws path for the one subscription clients hold open by the thousand:
@@ -37,8 +36,7 @@ import type { GatewayMetrics } from '../observability/metrics.js';
  * - each result's errors go through the gateway's maskError, as yoga's masking does per event;
  * - the series yoga's path moves: unify_subscriptions_open while streaming; at the end
  *   graphql_envelop_phase_subscribe, _request_duration, _request; and
- *   graphql_envelop_error_result per error of an event. (The series live in yoga's Prometheus
- *   plugin's registry, found by name, as GatewayMetrics.observeFastQuery finds them for queries.)
+ *   graphql_envelop_error_result per error of an event (GatewayMetrics.subscriptionSeries).
  * And one thing it does better: return() (the client's complete, the socket's close) ends the
  * watch at once, without an AbortController per operation, since no async generator stands
  * between graphql-ws and the watch to hold it back.
@@ -152,32 +150,17 @@ function makePlan(document: DocumentNode, operationName: string | undefined): Pl
   return { operation, field };
 }
 
-interface Series {
-  open?: Gauge;
-  subscribePhase?: Histogram;
-  duration?: Histogram;
-  requests?: Counter;
-  errors?: Counter;
-}
-
 interface Shared {
   subscribe: SubscribeFn;
   errorTypes: (new (...args: never[]) => unknown)[];
   maskError: GatewayMaskError;
-  series: () => Series;
+  series: () => SubscriptionSeries;
 }
 
-/** The series yoga's path moves for a subscription, looked up once they exist (yoga registers its own on first use). */
-function metricsOf(metrics: GatewayMetrics): () => Series {
-  let found: Series | undefined;
-  return () =>
-    (found ??= {
-      open: metrics.registry.getSingleMetric('unify_subscriptions_open') as Gauge | undefined,
-      subscribePhase: metrics.registry.getSingleMetric('graphql_envelop_phase_subscribe') as Histogram | undefined,
-      duration: metrics.registry.getSingleMetric('graphql_envelop_request_duration') as Histogram | undefined,
-      requests: metrics.registry.getSingleMetric('graphql_envelop_request') as Counter | undefined,
-      errors: metrics.registry.getSingleMetric('graphql_envelop_error_result') as Counter | undefined,
-    });
+/** The series, asked for once they exist (by the first subscription, after yoga's plugin has registered them). */
+function metricsOf(metrics: GatewayMetrics): () => SubscriptionSeries {
+  let found: SubscriptionSeries | undefined;
+  return () => (found ??= metrics.subscriptionSeries());
 }
 
 /**
@@ -212,7 +195,7 @@ class KnownStatusStream implements AsyncIterableIterator<ExecutionResult> {
   /** graphql-ws took the stream (yoga's path counts the subscription open from here). */
   open(): void {
     this.#subscribedAt = Date.now();
-    this.shared.series().open?.inc();
+    this.shared.series().open.inc();
   }
 
   next(): Promise<IteratorResult<ExecutionResult>> {
@@ -339,7 +322,7 @@ class KnownStatusStream implements AsyncIterableIterator<ExecutionResult> {
     if (this.#subscribedAt === 0) return;
     const series = this.shared.series();
     const now = Date.now();
-    series.open?.dec();
+    series.open.dec();
     series.subscribePhase?.observe(LABELS, (now - this.#subscribedAt) / 1000);
     series.duration?.observe(LABELS, (now - this.#subscribedAt) / 1000);
     series.requests?.inc(LABELS);
