@@ -161,16 +161,17 @@ export function createKnownDocuments(options: KnownDocumentsOptions): KnownDocum
     },
   };
 
-  // A poll repeats its body byte for byte: the last bodies selected keep their selection (the
-  // variables frozen, as they are shared). Only selections are kept: a body whose document yoga has
-  // not validated yet is looked at afresh every time, until it is known.
+  // A poll repeats its body byte for byte: the last query bodies selected keep their selection (the
+  // variables frozen, as they are shared). Only selections of queries are kept: a body whose document
+  // yoga has not validated yet is looked at afresh every time, until it is known, and mutation bodies
+  // (phone numbers, one-off inputs) are not polled and are not held in memory.
   const selections = new Map<string, Selected>();
   const select = (body: Buffer): Selected | undefined => {
     const text = body.toString('utf8');
     let selected = selections.get(text);
     if (selected) return selected;
     selected = selectFresh(text);
-    if (selected) {
+    if (selected?.operation.operation === 'query') {
       if (selections.size >= 512) selections.delete(selections.keys().next().value!);
       selections.set(text, selected);
     }
