@@ -1,10 +1,11 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../src/config.js';
 import { createGateway } from '../../src/server.js';
 import { openStore } from '../../src/store/store.js';
 import { FlowRepository, flowKey } from '../../src/store/flow-repository.js';
 import { createFlowEvents } from '../../src/events/flow-events.js';
 import type { Flow } from '../../src/flows/flow.js';
+import { pendingFlow } from '../../test/support/stored-flow.js';
 import { serve } from './child.js';
 
 /**
@@ -35,24 +36,10 @@ const seed = async ({ count }: Record<string, unknown>) => {
   const ids: string[] = [];
   const now = Date.now();
   for (let i = 0; i < Number(count); i++) {
-    const id = randomBytes(18).toString('base64url');
-    const flow: Flow = {
-      id,
-      correlationId: randomUUID(),
-      authToken: randomBytes(96).toString('base64url'),
-      possessionType: 'MOBILE',
-      phoneNumber: '+12001004014',
-      state: 'PENDING',
-      evaluation: [],
-      rebind: false,
-      clientRequestId: randomUUID(),
-      createdAt: now,
-      updatedAt: now,
-      expiresAt: now + 60 * 60_000,
-      version: 1,
-    };
+    // A long-lived PENDING flow, as a start leaves it (the real authToken's length included).
+    const flow = pendingFlow({ authToken: randomBytes(96).toString('base64url'), expiresAt: now + 60 * 60_000 }, now);
     await repo.save(flow);
-    ids.push(id);
+    ids.push(flow.id);
   }
   return ids;
 };

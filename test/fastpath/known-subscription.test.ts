@@ -1,4 +1,3 @@
-import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { parse, print } from 'graphql';
@@ -22,6 +21,7 @@ import { PageWatchDocument } from '../../src/ui/page/generated/graphql.js';
 import { WATCH as BENCH_WATCH } from '../../bench/lib/subscribers.js';
 import { eventually, inBatches, timers } from '../live/support.js';
 import { TEST_API_KEY } from '../support/gateway.js';
+import { newFlowId, pendingFlow } from '../support/stored-flow.js';
 
 /**
  * The lean graphql-ws path for the `unifyStatus` subscription (src/fastpath/known-subscription.ts)
@@ -63,26 +63,10 @@ afterAll(async () => {
   await store?.close();
 });
 
-const newId = () => randomBytes(18).toString('base64url');
+const newId = newFlowId;
 
 async function seed(over: Partial<Flow> = {}): Promise<Flow> {
-  const now = Date.now();
-  const flow: Flow = {
-    id: newId(),
-    correlationId: randomUUID(),
-    authToken: 'auth-token',
-    possessionType: 'MOBILE',
-    phoneNumber: '+12001004014',
-    state: 'PENDING',
-    evaluation: [],
-    rebind: false,
-    clientRequestId: randomUUID(),
-    createdAt: now,
-    updatedAt: now,
-    expiresAt: now + 600_000,
-    version: 1,
-    ...over,
-  };
+  const flow = pendingFlow(over);
   await repo.save(flow);
   return flow;
 }
