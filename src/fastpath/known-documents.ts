@@ -7,7 +7,7 @@ import { UNEXPECTED_ERROR_MESSAGE, type GatewayMaskError, type GatewayYoga, type
 import { schema, type GraphQLContext } from '../schema/index.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { withoutSuggestion } from '../security/graphql-hardening.js';
-import { deepFreeze } from '../lib/bounded-memo.js';
+import { BoundedMemo, deepFreeze } from '../lib/bounded-memo.js';
 import { FlowAnswers, flowIdOf, flowReadOf, versionOf, type FlowRead } from './flow-answers.js';
 
 /**
@@ -165,18 +165,12 @@ export function createKnownDocuments(options: KnownDocumentsOptions): KnownDocum
   // variables frozen, as they are shared). Only selections of queries are kept: a body whose document
   // yoga has not validated yet is looked at afresh every time, until it is known, and mutation bodies
   // (phone numbers, one-off inputs) are not polled and are not held in memory.
-  const selections = new Map<string, Selected>();
-  const select = (body: Buffer): Selected | undefined => {
-    const text = body.toString('utf8');
-    let selected = selections.get(text);
-    if (selected) return selected;
-    selected = selectFresh(text);
-    if (selected?.operation.operation === 'query') {
-      if (selections.size >= 512) selections.delete(selections.keys().next().value!);
-      selections.set(text, selected);
-    }
-    return selected;
-  };
+  const selections = new BoundedMemo<Selected | undefined>(
+    (text) => selectFresh(text),
+    512,
+    (selected) => selected?.operation.operation === 'query',
+  );
+  const select = (body: Buffer): Selected | undefined => selections.get(body.toString('utf8'));
   const selectFresh = (text: string): Selected | undefined => {
     let params: unknown;
     try {

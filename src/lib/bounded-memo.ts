@@ -6,15 +6,18 @@
 export class BoundedMemo<V> {
   readonly #entries = new Map<string, V>();
 
+  /** `keep` says which results are remembered (default all); the others are made again each time. */
   constructor(
     private readonly make: (input: string) => V,
     private readonly max: number,
+    private readonly keep: (value: V) => boolean = () => true,
   ) {}
 
   get(input: string): V {
     let value = this.#entries.get(input);
     if (value === undefined && !this.#entries.has(input)) {
       value = this.make(input);
+      if (!this.keep(value)) return value;
       if (this.#entries.size >= this.max) this.#entries.delete(this.#entries.keys().next().value!);
       this.#entries.set(input, value);
     }
