@@ -1,11 +1,13 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { WebSocketServer } from 'ws';
 import { GraphQLError, getOperationAST, type ExecutionArgs } from 'graphql';
+import { CloseCode } from 'graphql-ws';
 import type { GatewayYoga } from './yoga.js';
 import type { RequestIdentity } from './security/address.js';
 import type { GraphQLContext } from './schema/index.js';
 import type { KnownSubscription } from './fastpath/known-subscription.js';
 import { bindGraphqlWs, type WsLog } from './ws-binding.js';
+import { connectionParamsProblem } from './security/request-bounds.js';
 
 /**
  * graphql-ws (graphql-transport-ws) on the HTTP server's own port and path. Every operation is
@@ -75,6 +77,12 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
   const disposable = bindGraphqlWs(
     {
       onConnect: (ctx) => {
+        // Kept for as long as the socket is open: measured before anything reads them (4400 Bad Request).
+        const tooBig = connectionParamsProblem(ctx.connectionParams);
+        if (tooBig) {
+          ctx.extra.socket.close(CloseCode.BadRequest, tooBig);
+          return false;
+        }
         if (!options.admit(ctx.connectionParams, ctx.extra.request)) return false;
         // graphql-ws keeps ctx.extra for as long as the socket is open; the operations' context
         // reads only the credential and the client address of the upgrade request.

@@ -10,6 +10,7 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { hardeningPlugins } from './security/graphql-hardening.js';
 import { corsFor, originPolicy, useOriginPolicy } from './security/origin.js';
 import { useExplainedRefusals } from './security/http-refusals.js';
+import { useRequestBounds } from './security/request-params.js';
 
 /** What each transport hands the context factory: the node request, and on WebSocket the connection params. */
 export interface ServerContext {
@@ -83,6 +84,7 @@ export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
       useOriginPolicy(origins),
       useCSRFPrevention({ requestHeaders: CSRF_HEADERS }),
       useExplainedRefusals(),
+      useRequestBounds(),
       ...hardeningPlugins(deps),
       ...(deps.plugins ?? []),
     ],

@@ -7,6 +7,7 @@ import { UNEXPECTED_ERROR_MESSAGE, type GatewayMaskError, type GatewayYoga, type
 import { schema, type GraphQLContext } from '../schema/index.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { withoutSuggestion } from '../security/graphql-hardening.js';
+import { paramsBoundsError } from '../security/request-bounds.js';
 import { BoundedMemo, deepFreeze } from '../lib/bounded-memo.js';
 import { FlowAnswers, flowIdOf, flowReadOf, versionOf, type FlowRead } from './flow-answers.js';
 
@@ -185,6 +186,8 @@ export function createKnownDocuments(options: KnownDocumentsOptions): KnownDocum
     }
     if (typeof query !== 'string' || query.length > maxLength) return undefined;
     if (variables !== undefined && variables !== null && !isPlainObject(variables)) return undefined;
+    // Measured before deepFreeze walks them: too deep or too large goes to yoga, which refuses it (400).
+    if (paramsBoundsError({ variables })) return undefined;
     if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return undefined;
     const compiled = documents.get(query);
     if (!compiled) return undefined;
