@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
-import { createGateway } from './server.js';
+import { createGateway } from './app/gateway.js';
 
 let config;
 try {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../src/config.js';
-import { createGateway } from '../../src/server.js';
+import { createGateway } from '../../src/app/gateway.js';
 import { openStore } from '../../src/store/store.js';
 import { FlowRepository, flowKey } from '../../src/store/flow-repository.js';
 import { createFlowEvents } from '../../src/events/flow-events.js';

@@ -3,7 +3,8 @@ import { execute, getOperationAST, type DocumentNode, type ExecutionResult, type
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import { createLRUCache, processRegularResult, type Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { UNEXPECTED_ERROR_MESSAGE, type GatewayMaskError, type GatewayYoga, type ServerContext } from '../yoga.js';
+import { UNEXPECTED_ERROR_MESSAGE, type GatewayMaskError, type GatewayYoga } from '../graphql/yoga.js';
+import type { ServerContext } from '../graphql/context.js';
 import { schema, type GraphQLContext } from '../schema/index.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { withoutSuggestion } from '../security/graphql-hardening.js';
@@ -37,7 +38,7 @@ import { FlowAnswers, flowIdOf, flowReadOf, versionOf, type FlowRead } from './f
  * the rest, and again any jit read answered with errors (see jitFor and JIT_FIELDS), so every
  * answer is graphql-js's, byte for byte (test/fastpath).
  * Results are serialised as yoga's regular result processor does; a result with errors goes
- * through the gateway's masking (the same `maskError` yoga is given, src/yoga.ts), suggestion
+ * through the gateway's masking (the same `maskError` yoga is given, src/graphql/yoga.ts), suggestion
  * stripping and `processRegularResult`. Anything that goes wrong past that is logged and answered
  * 500 with the masked message; it never becomes an unhandled rejection. If
  * execution never started (the variables did not coerce: no resolver ran), yoga answers instead.
@@ -47,11 +48,11 @@ import { FlowAnswers, flowIdOf, flowReadOf, versionOf, type FlowRead } from './f
 export interface KnownDocumentsOptions {
   /** The gateway's yoga (created after this: `plugin` goes into its plugin list). */
   yoga: () => GatewayYoga;
-  /** The context factory yoga uses (src/yoga.ts): undefined for a caller yoga would refuse. */
+  /** The context factory yoga uses (src/graphql/context.ts): undefined for a caller yoga would refuse. */
   context: (server: ServerContext) => Promise<GraphQLContext | undefined>;
   metrics: GatewayMetrics;
   production: boolean;
-  /** The masking yoga applies (src/yoga.ts createMaskError; server.ts hands both the same one). */
+  /** The masking yoga applies (src/graphql/yoga.ts createMaskError; src/app/gateway.ts hands both the same one). */
   maskError: GatewayMaskError;
   logger: Logger;
   /** Distinct documents remembered (default 500). */

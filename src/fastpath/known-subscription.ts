@@ -5,7 +5,7 @@ import {
 import { wrapOrThrow } from '@pothos/plugin-errors';
 import { schema, type GraphQLContext } from '../schema/index.js';
 import { DONE } from '../flows/pull-iterator.js';
-import { UNEXPECTED_ERROR_MESSAGE, type GatewayMaskError } from '../yoga.js';
+import { UNEXPECTED_ERROR_MESSAGE, type GatewayMaskError } from '../graphql/yoga.js';
 import type { GatewayMetrics, SubscriptionSeries } from '../observability/metrics.js';
 
 /**
@@ -44,7 +44,7 @@ import type { GatewayMetrics, SubscriptionSeries } from '../observability/metric
 
 export interface KnownSubscriptionOptions {
   metrics: GatewayMetrics;
-  /** The gateway's masking (src/yoga.ts createMaskError), the one yoga applies to each event. */
+  /** The gateway's masking (src/graphql/yoga.ts createMaskError), the one yoga applies to each event. */
   maskError: GatewayMaskError;
   /** Called for each subscription this path takes (tests check which path served what). */
   onServed?: () => void;

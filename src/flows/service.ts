@@ -5,8 +5,8 @@ import type { FlowRepository } from '../store/flow-repository.js';
 import { flowKey } from '../store/flow-repository.js';
 import type { Locks } from '../store/locks.js';
 import type { FlowEvents } from '../events/flow-events.js';
-import { type Caller, ownerOf } from '../security/caller.js';
-import { normalisePhoneNumber, redactPhoneNumber, type PhonePolicy } from '../security/phone.js';
+import { type Caller, ownerOf } from './caller.js';
+import { normalisePhoneNumber, redactPhoneNumber, type PhonePolicy } from './phone.js';
 import type { Flow } from './flow.js';
 import { FlowWatch, type FlowWatchSource } from './flow-watch.js';
 import {

@@ -1,8 +1,8 @@
 import type { UnifyRequest } from '../prove/types.js';
 import { InvalidInputError } from './errors.js';
 import type { PossessionType } from './flow.js';
-import { normalisePhoneNumber, type PhonePolicy } from '../security/phone.js';
-import { sha256 } from '../security/hash.js';
+import { normalisePhoneNumber, type PhonePolicy } from './phone.js';
+import { sha256 } from '../lib/hash.js';
 
 /**
  * startUnify's input: checked field by field against Prove's own rules, so a client hears

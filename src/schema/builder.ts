@@ -2,7 +2,7 @@ import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import type { FlowService } from '../flows/service.js';
-import type { Caller } from '../security/caller.js';
+import type { Caller } from '../flows/caller.js';
 
 export interface GraphQLContext {
   caller: Caller;

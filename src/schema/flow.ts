@@ -1,6 +1,6 @@
 import { FLOW_STATES, POSSESSION_TYPES, failureReasonsOf, type Evaluation, type FailureReason, type Flow } from '../flows/flow.js';
 import { isTerminal } from '../flows/state-machine.js';
-import { maskPhoneNumber } from '../security/phone.js';
+import { maskPhoneNumber } from '../flows/phone.js';
 import { builder } from './builder.js';
 import { DateTime } from './scalars.js';
 

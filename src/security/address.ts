@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 /**
  * What the gateway reads of a request to know who sent it: its headers (Authorization,
  * X-Forwarded-For) and its socket's address. An IncomingMessage is one; graphql-ws keeps only
- * this of an upgrade request for as long as its socket is open (src/ws.ts).
+ * this of an upgrade request for as long as its socket is open (src/transport/ws.ts).
  */
 export interface RequestIdentity {
   headers: IncomingHttpHeaders;

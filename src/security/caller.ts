@@ -1,14 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { sha256 } from './hash.js';
+import type { Caller } from '../flows/caller.js';
 
-/**
- * Who is calling. Public callers hold only flow ids (capabilities); trusted backends present an
- * API key and may bind phones and see correlation ids and full numbers.
- */
-export type Caller =
-  | { kind: 'trusted'; keyId: string; address: string }
-  | { kind: 'public'; address: string };
+/** How a request proves who is calling (the caller itself is the domain's word: src/flows/caller.ts). */
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -32,8 +26,8 @@ export class ApiKeys {
 
 /**
  * The credential a request presents, read in one place for every use: graphql-ws admission at
- * connect (src/ws.ts, via server.ts) and the GraphQL context of each operation and HTTP request
- * (src/yoga.ts, the known-documents fast path). connectionParams.authorization (or
+ * connect (src/transport/ws.ts, via src/app/gateway.ts) and the GraphQL context of each operation and HTTP request
+ * (src/graphql/context.ts, the known-documents fast path). connectionParams.authorization (or
  * .Authorization) when it is a string, otherwise the request's Authorization header (on
  * graphql-ws, the upgrade request's).
  */
@@ -55,7 +49,3 @@ export function identifyCaller(authorization: string | undefined | null, address
   // should hear about it at once.
   return keyId ? { kind: 'trusted', keyId, address } : undefined;
 }
-
-/** The identity idempotency is scoped to: the same API key, or for public callers the same address. */
-export const ownerOf = (caller: Caller): string =>
-  sha256(caller.kind === 'trusted' ? `key:${caller.keyId}` : `addr:${caller.address}`);

@@ -4,9 +4,9 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 import type { Limit } from '../config.js';
 import { RateLimitedError } from '../flows/errors.js';
 import type { StartGuard } from '../flows/service.js';
-import type { Caller } from './caller.js';
-import { redactPhoneNumber } from './phone.js';
-import { sha256 } from './hash.js';
+import type { Caller } from '../flows/caller.js';
+import { redactPhoneNumber } from '../flows/phone.js';
+import { sha256 } from '../lib/hash.js';
 
 /**
  * Send limits on startUnify: per phone number (against SMS pumping and bombing one person) and

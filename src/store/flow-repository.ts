@@ -1,6 +1,6 @@
 import type { Keyv } from 'keyv';
 import type { Flow } from '../flows/flow.js';
-import { sha256 } from '../security/hash.js';
+import { sha256 } from '../lib/hash.js';
 import { BoundedMemo } from '../lib/bounded-memo.js';
 
 /**

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { print } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import { createKnownDocuments } from '../../src/fastpath/known-documents.js';
-import { contextFor, createMaskError, type ServerContext } from '../../src/yoga.js';
+import { createMaskError } from '../../src/graphql/yoga.js';
+import { contextFor, type ServerContext } from '../../src/graphql/context.js';
 import { schema, type GraphQLContext } from '../../src/schema/index.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { readBodyWithin } from '../../src/security/body-limit.js';
@@ -21,7 +22,7 @@ import { captureLogs } from '../security/support.js';
 
 /**
  * The known-documents fast path masks errors with the function it is given (the gateway's own,
- * src/yoga.ts createMaskError), not with yoga's private options: here the yoga in front of it has
+ * src/graphql/yoga.ts createMaskError), not with yoga's private options: here the yoga in front of it has
  * masking off, so nothing of yoga's could be borrowed. An unexpected error in a resolver is still
  * answered masked, logged through pino, and the process keeps running.
  */

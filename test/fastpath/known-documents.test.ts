@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { print, getIntrospectionQuery } from 'graphql';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
-import { createGateway, type Gateway } from '../../src/server.js';
+import { createGateway, type Gateway } from '../../src/app/gateway.js';
 import { createStore, type Store } from '../../src/store/keyv.js';
 import { flowKey } from '../../src/store/flow-repository.js';
 import { createFlowEvents } from '../../src/events/flow-events.js';

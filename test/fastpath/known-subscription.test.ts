@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { parse, print } from 'graphql';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
-import { createGateway, type Gateway } from '../../src/server.js';
+import { createGateway, type Gateway } from '../../src/app/gateway.js';
 import { createStore, type Store } from '../../src/store/keyv.js';
 import { FlowRepository, flowKey } from '../../src/store/flow-repository.js';
 import { createFlowEvents, type FlowEvents } from '../../src/events/flow-events.js';
@@ -12,7 +12,7 @@ import { FlowService } from '../../src/flows/service.js';
 import { processLocks } from '../../src/store/locks.js';
 import { createProveClient } from '../../src/prove/index.js';
 import { createMetrics } from '../../src/observability/metrics.js';
-import { createMaskError } from '../../src/yoga.js';
+import { createMaskError } from '../../src/graphql/yoga.js';
 import { createKnownSubscription } from '../../src/fastpath/known-subscription.js';
 import { captureLogs } from '../security/support.js';
 import type { Flow } from '../../src/flows/flow.js';
@@ -410,7 +410,7 @@ describe('known subscription: draining', () => {
   const watch = () => print(WatchStatusDocument);
 });
 
-describe('graphql-ws binding (src/ws-binding.ts): one keep-alive for every socket', () => {
+describe('graphql-ws binding (src/transport/ws-binding.ts): one keep-alive for every socket', () => {
   it('a socket that answers pings stays open; one that stops answering is terminated', async () => {
     const gateway = await createGateway(loadConfig(env), { logger: pino({ level: 'silent' }), store, events, wsKeepAliveMs: 50 });
     try {

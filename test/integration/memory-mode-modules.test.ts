@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 const script = `
   const { createRequire } = await import('node:module');
   const { loadConfig } = await import('./src/config.ts');
-  const { createGateway } = await import('./src/server.ts');
+  const { createGateway } = await import('./src/app/gateway.ts');
   const gateway = await createGateway(loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' }));
   await fetch(gateway.url + '/ready');
   await gateway.close();

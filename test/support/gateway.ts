@@ -2,7 +2,7 @@ import { print } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../../src/config.js';
-import { createGateway, type Gateway, type GatewayOptions } from '../../src/server.js';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/app/gateway.js';
 
 /** A real gateway on an ephemeral port with its embedded emulator, and small clients for both. */
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validateStart, fingerprintStart, toUnifyRequest } from '../../src/flows/start-input.js';
-import { normalisePhoneNumber, maskPhoneNumber } from '../../src/security/phone.js';
+import { normalisePhoneNumber, maskPhoneNumber } from '../../src/flows/phone.js';
 import { InvalidInputError } from '../../src/flows/errors.js';
 
 const sandbox = { sandbox: true, allowedCountries: [] };

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import { CloseCode, DEPRECATED_GRAPHQL_WS_PROTOCOL, handleProtocols, makeServer, type ConnectionInitMessage, type ServerOptions } from 'graphql-ws';
-import type { RequestIdentity } from './security/address.js';
+import type { RequestIdentity } from '../security/address.js';
 import type { Logger } from 'pino';
 
 /**

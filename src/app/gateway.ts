@@ -1,39 +1,42 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
-import { createLogger } from './logger.js';
-import { openStore, type Store } from './store/store.js';
-import { FlowRepository } from './store/flow-repository.js';
-import { processLocks, redisLocks } from './store/locks.js';
-import { createFlowEvents, type FlowEvents } from './events/flow-events.js';
-import { FlowService } from './flows/service.js';
-import { createProveClient, type ProveClient } from './prove/index.js';
-import { createProveEmulator, type EmulatorOptions, type ProveEmulator } from './emulator/index.js';
-import { ApiKeys, credentialOf, identifyCaller } from './security/caller.js';
-import { memoryBudget, redisBudget, withBudget } from './security/upstream-budget.js';
-import { createStartLimits } from './security/start-limits.js';
-import { readBodyWithin } from './security/body-limit.js';
-import { originPolicy } from './security/origin.js';
-import { contextFor, createGatewayYoga, createMaskError } from './yoga.js';
-import { createKnownDocuments, type KnownDocumentsOptions } from './fastpath/known-documents.js';
-import { attachGraphqlWs } from './ws.js';
-import { createKnownSubscription } from './fastpath/known-subscription.js';
-import { createMetrics } from './observability/metrics.js';
-import { createStatusPage } from './ui/status-page.js';
-import { registerCircuitMetric, withCircuitBreaker, type CircuitBreakerOptions } from './resilience/circuit-breaker.js';
-import { guardBudget, guardEvents, guardKeyv, guardLocks, logRedisConnection, StoreOutageLog } from './resilience/store-guard.js';
-import { createReadiness } from './resilience/readiness.js';
-import { HttpDrain } from './resilience/http-drain.js';
-import { ResumableFlowService } from './resilience/resumable-flows.js';
+import type { Config } from '../config.js';
+import { createLogger } from '../logger.js';
+import { openStore, type Store } from '../store/store.js';
+import { FlowRepository } from '../store/flow-repository.js';
+import { processLocks, redisLocks } from '../store/locks.js';
+import { createFlowEvents, type FlowEvents } from '../events/flow-events.js';
+import { FlowService } from '../flows/service.js';
+import { createProveClient, type ProveClient } from '../prove/index.js';
+import { createProveEmulator, type EmulatorOptions, type ProveEmulator } from '../emulator/index.js';
+import { ApiKeys, credentialOf, identifyCaller } from '../security/caller.js';
+import { memoryBudget, redisBudget, withBudget } from '../security/upstream-budget.js';
+import { createStartLimits } from '../security/start-limits.js';
+import { originPolicy } from '../security/origin.js';
+import { createGatewayYoga, createMaskError } from '../graphql/yoga.js';
+import { contextFor } from '../graphql/context.js';
+import { createKnownDocuments, type KnownDocumentsOptions } from '../fastpath/known-documents.js';
+import { attachGraphqlWs } from '../transport/ws.js';
+import { createKnownSubscription } from '../fastpath/known-subscription.js';
+import { createMetrics } from '../observability/metrics.js';
+import { createStatusPage } from '../ui/status-page.js';
+import { registerCircuitMetric, withCircuitBreaker, type CircuitBreakerOptions } from '../resilience/circuit-breaker.js';
+import { guardBudget, guardEvents, guardKeyv, guardLocks, logRedisConnection, StoreOutageLog } from '../resilience/store-guard.js';
+import { createReadiness, type Readiness } from '../resilience/readiness.js';
+import { HttpDrain } from '../resilience/http-drain.js';
+import { ResumableFlowService } from '../resilience/resumable-flows.js';
+import { createRoutes, EMULATOR_PREFIX } from './routes.js';
+import { createShutdown, type ShutdownReport } from './shutdown.js';
 
 /**
  * createGateway(config): yoga on node:http, graphql-ws on the same port, the store, pub/sub and the
  * Prove client wired together; with no Prove credentials, the emulator mounted at /prove-emulator.
  */
 
-export const EMULATOR_PREFIX = '/prove-emulator';
+export { EMULATOR_PREFIX } from './routes.js';
+export type { ShutdownReport } from './shutdown.js';
 /** How long close() lets requests in flight finish before cutting their connections (main.ts passes SHUTDOWN_TIMEOUT). */
 const CLOSE_GRACE_MS = 5_000;
 
@@ -59,14 +62,6 @@ export interface GatewayOptions {
   readyCredentialsTtlMs?: number;
 }
 
-/** What a shutdown did: `drained` is false when the timeout cut requests or operations still running. */
-export interface ShutdownReport {
-  drained: boolean;
-  /** HTTP requests and graphql-ws queries/mutations still running when the timeout cut them. */
-  cut: number;
-  ms: number;
-}
-
 export interface Gateway {
   /** Origin, e.g. http://127.0.0.1:4000 */
   url: string;
@@ -84,11 +79,6 @@ export interface Gateway {
   /** shutdown() with a 5 s drain. */
   close(): Promise<void>;
 }
-
-const json = (res: ServerResponse, status: number, body: unknown) => {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-  res.end(JSON.stringify(body));
-};
 
 /**
  * The publish and subscribe connections. ioredis is loaded here, not at the top: a single instance
@@ -132,7 +122,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
 
   // Per gateway: several gateways in one process (tests) must not share counters.
   const metrics = createMetrics();
-  // One masking of unexpected errors for yoga and the fast path (src/yoga.ts).
+  // One masking of unexpected errors for yoga and the fast path (src/graphql/yoga.ts).
   const maskError = createMaskError(logger);
   // Queries yoga has validated before, from clients without Origin: node:http answers them (src/fastpath/known-documents.ts).
   const knownDocuments =
@@ -162,35 +152,12 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     : undefined;
 
   // Set once the Prove client exists (after listen); until then /ready says credentials are unknown.
-  let readiness: ReturnType<typeof createReadiness> | undefined;
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    // Every request is tracked, so a shutdown can wait for the ones in flight (src/resilience/http-drain.ts).
-    drain.track(req, res);
-    const url = req.url ?? '/';
-    // The embedded emulator is this gateway's own upstream: its calls in flight must finish during a drain.
-    if (emulator && (url === EMULATOR_PREFIX || url.startsWith(`${EMULATOR_PREFIX}/`))) {
-      req.url = url.slice(EMULATOR_PREFIX.length) || '/';
-      return emulator.handle(req, res);
-    }
-    if (url === '/health') return json(res, 200, { status: 'ok', draining: drain.draining });
-    if (url === '/ready') {
-      if (!readiness) return json(res, 503, { status: 'not ready', problems: ['starting'] });
-      return void readiness
-        .check()
-        .then((report) => json(res, report.ready ? 200 : 503, report.body))
-        .catch((error: Error) => json(res, 503, { status: 'not ready', problems: [error.message] }));
-    }
-    if (drain.draining && !url.startsWith('/metrics')) return drain.refuse(res);
-    if (statusPage?.handle(req, res)) return;
-    // Bodies are capped before yoga reads them (413, not a 500 or an unbounded buffer).
-    void readBodyWithin(req, res).then((ok) => {
-      if (ok && !knownDocuments?.serve(req, res)) void yoga.handle(req, res, { req });
-    });
-  });
+  let readiness: Readiness | undefined;
+  const server = createServer(createRoutes({ drain, emulator, readiness: () => readiness, statusPage, yoga, knownDocuments }));
   const origins = originPolicy({ corsOrigins: config.corsOrigins, production: config.production });
   const ws = attachGraphqlWs(server, yoga, {
     log: logger,
-    // The same reading of the credential as every operation's context (yoga.ts): a wrong key in
+    // The same reading of the credential as every operation's context (src/graphql/context.ts): a wrong key in
     // connectionParams or in the upgrade's Authorization header is refused at connect (4403).
     admit: (params, req) => identifyCaller(credentialOf(params, req), '', apiKeys) !== undefined,
     verifyOrigin: (origin, req) => origins.allowed(origin, req.headers.host),
@@ -263,33 +230,13 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     }),
   );
 
-  let stopping: Promise<ShutdownReport> | undefined;
-  const shutdown = async (timeoutMs: number): Promise<ShutdownReport> => {
-    const started = Date.now();
-    drain.begin();
-    logger.info({ requests: drain.pending(), webSockets: ws.wss.clients.size, timeoutMs }, 'draining: refusing new work, finishing what is in flight');
-    // HTTP requests and graphql-ws operations in flight finish side by side, within one deadline.
-    const [httpDone] = await Promise.all([drain.settled(timeoutMs), ws.close(1001, 'Server shutting down', timeoutMs)]);
-    const cut = drain.pending() + ws.running();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
-    await emulator?.close();
-    await store.close();
-    redis?.pub.disconnect();
-    redis?.sub.disconnect();
-    const report: ShutdownReport = { drained: httpDone && cut === 0, cut, ms: Date.now() - started };
-    if (report.drained) logger.info(report, 'drained and closed');
-    else logger.warn(report, 'drain timeout: requests still in flight were cut');
-    return report;
-  };
+  const shutdown = createShutdown({ server, drain, ws, emulator, store, redis, logger });
   return {
     url,
     graphqlUrl: `${url}${yoga.graphqlEndpoint}`,
     emulatorUrl: emulator ? `${url}${EMULATOR_PREFIX}` : undefined,
     liveStats: () => ({ flowListeners: events.listenerCount(), webSockets: ws.wss.clients.size }),
-    shutdown: (timeoutMs = CLOSE_GRACE_MS) => (stopping ??= shutdown(timeoutMs)),
-    close: async () => void (await (stopping ??= shutdown(CLOSE_GRACE_MS))),
+    shutdown: (timeoutMs = CLOSE_GRACE_MS) => shutdown(timeoutMs),
+    close: async () => void (await shutdown(CLOSE_GRACE_MS)),
   };
 }

@@ -1,5 +1,5 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import { InvalidInputError } from '../flows/errors.js';
+import { InvalidInputError } from './errors.js';
 
 /**
  * Phone number rules: what a person may type, what reaches Prove (E.164), and which numbers a

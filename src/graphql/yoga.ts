@@ -1,25 +1,16 @@
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { graphiqlOptions, renderGraphiQL } from './ui/graphiql.js';
+import { graphiqlOptions, renderGraphiQL } from '../ui/graphiql.js';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
-import { schema, type GraphQLContext } from './schema/index.js';
-import type { FlowService } from './flows/service.js';
-import { ApiKeys, credentialOf, identifyCaller } from './security/caller.js';
-import { clientAddress, type RequestIdentity } from './security/address.js';
+import { schema, type GraphQLContext } from '../schema/index.js';
+import type { FlowService } from '../flows/service.js';
+import type { ApiKeys } from '../security/caller.js';
+import { contextFor, type ServerContext } from './context.js';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { hardeningPlugins } from './security/graphql-hardening.js';
-import { corsFor, originPolicy, useOriginPolicy } from './security/origin.js';
-import { useExplainedRefusals } from './security/http-refusals.js';
-import { useRequestBounds } from './security/request-params.js';
-
-/** What each transport hands the context factory: the node request, and on WebSocket the connection params. */
-export interface ServerContext {
-  /** The node request (HTTP), or what graphql-ws kept of the upgrade request. */
-  req: RequestIdentity;
-  connectionParams?: Readonly<Record<string, unknown>> | undefined;
-  /** graphql-ws: aborted when the operation ends (complete or close). HTTP uses the request's own signal. */
-  signal?: AbortSignal;
-}
+import { hardeningPlugins } from '../security/graphql-hardening.js';
+import { corsFor, originPolicy, useOriginPolicy } from '../security/origin.js';
+import { useExplainedRefusals } from '../security/http-refusals.js';
+import { useRequestBounds } from '../security/request-params.js';
 
 export interface YogaDeps {
   flows: () => Promise<FlowService>;
@@ -55,8 +46,6 @@ export function createMaskError(logger: Logger): GatewayMaskError {
 
 export type GatewayYoga = YogaServerInstance<ServerContext, GraphQLContext>;
 
-const authorizationOf = (context: ServerContext): string | undefined => credentialOf(context.connectionParams, context.req);
-
 /** Headers that mark a GET or simple-content-type request as sent by script, not by a form or an <img>. */
 export const CSRF_HEADERS = ['x-graphql-yoga-csrf', 'graphql-require-preflight', 'apollo-require-preflight'];
 
@@ -72,14 +61,14 @@ export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
     renderGraphiQL,
     cors: corsFor(origins),
     batching: false,
-    // server.ts caps bodies before yoga sees them (readBodyWithin, 64 KiB, the same cap as
+    // src/app/routes.ts caps bodies before yoga sees them (readBodyWithin, 64 KiB, the same cap as
     // graphql-ws). Yoga's own 25 MB limit re-wraps every body in a TransformStream pipeline, whose
     // AbortController and DOMException cost ~8% of a flow(id) request's CPU for a check that can
     // never fire.
     maxRequestBodySize: false,
-    // Parse and validate hooks (limits, introspection, suggestions) run for graphql-ws too: ws.ts
+    // Parse and validate hooks (limits, introspection, suggestions) run for graphql-ws too: src/transport/ws.ts
     // goes through getEnveloped. The request-level ones (origin, CSRF) have their WebSocket
-    // counterpart in the upgrade's Origin check (server.ts).
+    // counterpart in the upgrade's Origin check (src/transport/ws.ts).
     plugins: [
       useOriginPolicy(origins),
       useCSRFPrevention({ requestHeaders: CSRF_HEADERS }),
@@ -102,17 +91,4 @@ export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
       return context;
     },
   });
-}
-
-/**
- * The GraphQL context of one request: the caller (public, or trusted by API key) and the flow
- * service; undefined for a key that matches none (yoga answers 401). Shared by yoga and the
- * known-documents fast path (src/fastpath/known-documents.ts), so both see the same caller.
- */
-export function contextFor(deps: Pick<YogaDeps, 'apiKeys' | 'trustProxyHops' | 'flows'>) {
-  return async (initial: ServerContext & { request?: Request }): Promise<GraphQLContext | undefined> => {
-    const caller = identifyCaller(authorizationOf(initial), clientAddress(initial.req, deps.trustProxyHops), deps.apiKeys);
-    if (!caller) return undefined;
-    return { caller, flows: await deps.flows(), signal: initial.signal ?? initial.request?.signal };
-  };
 }

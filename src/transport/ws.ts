@@ -2,12 +2,12 @@ import type { IncomingMessage, Server } from 'node:http';
 import { WebSocketServer } from 'ws';
 import { GraphQLError, getOperationAST, type ExecutionArgs } from 'graphql';
 import { CloseCode } from 'graphql-ws';
-import type { GatewayYoga } from './yoga.js';
-import type { RequestIdentity } from './security/address.js';
-import type { GraphQLContext } from './schema/index.js';
-import type { KnownSubscription } from './fastpath/known-subscription.js';
+import type { GatewayYoga } from '../graphql/yoga.js';
+import type { RequestIdentity } from '../security/address.js';
+import type { GraphQLContext } from '../schema/index.js';
+import type { KnownSubscription } from '../fastpath/known-subscription.js';
 import { bindGraphqlWs, type WsLog } from './ws-binding.js';
-import { connectionParamsProblem } from './security/request-bounds.js';
+import { connectionParamsProblem } from '../security/request-bounds.js';
 
 /**
  * graphql-ws (graphql-transport-ws) on the HTTP server's own port and path. Every operation is
@@ -31,7 +31,14 @@ export interface GraphqlWsOptions {
   log: WsLog;
 }
 
-export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: GraphqlWsOptions) {
+/** The graphql-ws server on a port: its sockets, what runs on them, and its graceful close. */
+export interface GraphqlWsServer {
+  readonly wss: WebSocketServer;
+  running(): number;
+  close(code?: number, reason?: string, graceMs?: number): Promise<void>;
+}
+
+export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: GraphqlWsOptions): GraphqlWsServer {
   const { verifyOrigin, knownSubscription } = options;
   // Graceful shutdown (close()): no new sockets, no new operations; queries and mutations under
   // way finish and their results (next + complete) are sent before the sockets close with 1001.
@@ -197,7 +204,7 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
 }
 
 /**
- * What the operations' context reads of the upgrade request (src/yoga.ts contextFor: the
+ * What the operations' context reads of the upgrade request (src/graphql/context.ts contextFor: the
  * Authorization header, X-Forwarded-For and the socket's address), kept instead of the
  * IncomingMessage itself, whose headers, raw headers and stream state would otherwise stay in
  * memory with every open socket.

@@ -1,0 +1,59 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ProveEmulator } from '../emulator/index.js';
+import type { HttpDrain } from '../resilience/http-drain.js';
+import type { Readiness } from '../resilience/readiness.js';
+import { readBodyWithin } from '../security/body-limit.js';
+import type { GatewayYoga } from '../graphql/yoga.js';
+import type { KnownDocuments } from '../fastpath/known-documents.js';
+import type { StatusPage } from '../ui/status-page.js';
+
+/** Where the embedded emulator is mounted on the gateway's own port. */
+export const EMULATOR_PREFIX = '/prove-emulator';
+
+export interface Routes {
+  /** Every request is tracked, so a shutdown can wait for the ones in flight. */
+  drain: HttpDrain;
+  emulator: ProveEmulator | undefined;
+  /** Undefined until the Prove client exists (after listen): /ready then says "starting". */
+  readiness: () => Readiness | undefined;
+  statusPage: StatusPage | undefined;
+  yoga: GatewayYoga;
+  knownDocuments: KnownDocuments | undefined;
+}
+
+const json = (res: ServerResponse, status: number, body: unknown) => {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(body));
+};
+
+/**
+ * The gateway's node:http request handler: the emulator mount, /health, /ready, the status page,
+ * and everything else (GraphQL, /metrics, GraphiQL) through yoga.
+ */
+export function createRoutes(routes: Routes) {
+  const { drain, emulator, statusPage, yoga, knownDocuments } = routes;
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    drain.track(req, res);
+    const url = req.url ?? '/';
+    // The embedded emulator is this gateway's own upstream: its calls in flight must finish during a drain.
+    if (emulator && (url === EMULATOR_PREFIX || url.startsWith(`${EMULATOR_PREFIX}/`))) {
+      req.url = url.slice(EMULATOR_PREFIX.length) || '/';
+      return emulator.handle(req, res);
+    }
+    if (url === '/health') return json(res, 200, { status: 'ok', draining: drain.draining });
+    if (url === '/ready') {
+      const readiness = routes.readiness();
+      if (!readiness) return json(res, 503, { status: 'not ready', problems: ['starting'] });
+      return void readiness
+        .check()
+        .then((report) => json(res, report.ready ? 200 : 503, report.body))
+        .catch((error: Error) => json(res, 503, { status: 'not ready', problems: [error.message] }));
+    }
+    if (drain.draining && !url.startsWith('/metrics')) return drain.refuse(res);
+    if (statusPage?.handle(req, res)) return;
+    // Bodies are capped before yoga reads them (413, not a 500 or an unbounded buffer).
+    void readBodyWithin(req, res).then((ok) => {
+      if (ok && !knownDocuments?.serve(req, res)) void yoga.handle(req, res, { req });
+    });
+  };
+}

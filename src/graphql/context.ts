@@ -1,0 +1,34 @@
+import type { FlowService } from '../flows/service.js';
+import type { GraphQLContext } from '../schema/index.js';
+import { credentialOf, identifyCaller, type ApiKeys } from '../security/caller.js';
+import { clientAddress, type RequestIdentity } from '../security/address.js';
+
+/** What each transport hands the context factory: the node request, and on WebSocket the connection params. */
+export interface ServerContext {
+  /** The node request (HTTP), or what graphql-ws kept of the upgrade request. */
+  req: RequestIdentity;
+  connectionParams?: Readonly<Record<string, unknown>> | undefined;
+  /** graphql-ws: aborted when the operation ends (complete or close). HTTP uses the request's own signal. */
+  signal?: AbortSignal;
+}
+
+export interface ContextDeps {
+  flows: () => Promise<FlowService>;
+  apiKeys: ApiKeys;
+  trustProxyHops: number;
+}
+
+const authorizationOf = (context: ServerContext): string | undefined => credentialOf(context.connectionParams, context.req);
+
+/**
+ * The GraphQL context of one request: the caller (public, or trusted by API key) and the flow
+ * service; undefined for a key that matches none (yoga answers 401). Shared by yoga and the
+ * known-documents fast path (src/fastpath/known-documents.ts), so both see the same caller.
+ */
+export function contextFor(deps: ContextDeps) {
+  return async (initial: ServerContext & { request?: Request }): Promise<GraphQLContext | undefined> => {
+    const caller = identifyCaller(authorizationOf(initial), clientAddress(initial.req, deps.trustProxyHops), deps.apiKeys);
+    if (!caller) return undefined;
+    return { caller, flows: await deps.flows(), signal: initial.signal ?? initial.request?.signal };
+  };
+}
