@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PROVE_SERVERS, isProveEnv } from './prove/servers.js';
+import { LOG_FORMATS, type LogFormat } from './logger.js';
 
 /**
  * Environment -> typed Config. Every variable is checked up front so a bad deployment fails at
@@ -34,6 +35,8 @@ export interface Config {
   /** How long a flow lives after Prove created it. */
   flowTtlMs: number;
   logLevel: string;
+  /** LOG_FORMAT: json or pretty; unset lets the logger choose (pretty in development on a terminal). */
+  logFormat: LogFormat | undefined;
   /** Trust X-Forwarded-For from this many proxies in front of the gateway (0: use the socket address). */
   trustProxyHops: number;
   /** Serve the status page at / (STATUS_PAGE=on|off; on by default outside production). */
@@ -76,7 +79,7 @@ const list = (text: string | undefined) =>
 const KNOWN = new Set([
   'PORT', 'HOST', 'NODE_ENV', 'PROVE_ENV', 'PROVE_BASE_URL', 'PROVE_CLIENT_ID', 'PROVE_CLIENT_SECRET',
   'REDIS_URL', 'GATEWAY_API_KEYS', 'START_LIMIT_PER_NUMBER', 'START_LIMIT_PER_ADDRESS',
-  'PROVE_RATE_LIMIT', 'ALLOWED_COUNTRIES', 'CORS_ORIGINS', 'FLOW_TTL', 'LOG_LEVEL', 'TRUST_PROXY_HOPS',
+  'PROVE_RATE_LIMIT', 'ALLOWED_COUNTRIES', 'CORS_ORIGINS', 'FLOW_TTL', 'LOG_LEVEL', 'LOG_FORMAT', 'TRUST_PROXY_HOPS',
   'STATUS_PAGE', 'FINAL_TARGET_ORIGINS', 'SHUTDOWN_TIMEOUT',
 ]);
 
@@ -173,6 +176,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bad('LOG_LEVEL', `must be one of fatal, error, warn, info, debug, trace, silent, got "${logLevel}"`);
   }
 
+  const logFormat = env.LOG_FORMAT || undefined;
+  if (logFormat !== undefined && !(LOG_FORMATS as readonly string[]).includes(logFormat)) {
+    bad('LOG_FORMAT', `must be json or pretty, got "${logFormat}"`);
+  }
+
   let shutdownTimeoutMs = 25_000;
   if (env.SHUTDOWN_TIMEOUT) {
     const parsed = parseDuration(env.SHUTDOWN_TIMEOUT);
@@ -198,6 +206,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     finalTargetOrigins,
     flowTtlMs,
     logLevel,
+    logFormat: logFormat as LogFormat | undefined,
     trustProxyHops: int('TRUST_PROXY_HOPS', 0, 0, 10),
     statusPage: statusPage === 'on',
     shutdownTimeoutMs,

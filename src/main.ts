@@ -12,7 +12,7 @@ try {
   }
   throw error;
 }
-const logger = createLogger(config.logLevel);
+const logger = createLogger(config.logLevel, { format: config.logFormat, production: config.production });
 const gateway = await createGateway(config, { logger });
 
 console.log(`unify-gateway listening at ${gateway.url}`);

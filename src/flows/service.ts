@@ -7,7 +7,8 @@ import type { Locks } from '../store/locks.js';
 import type { FlowEvents } from '../events/flow-events.js';
 import { type Caller, ownerOf } from './caller.js';
 import { normalisePhoneNumber, redactPhoneNumber, type PhonePolicy } from './phone.js';
-import type { Flow } from './flow.js';
+import { failureReasonsOf, type Flow } from './flow.js';
+import { logReference } from './log-reference.js';
 import { FlowWatch, type FlowWatchSource } from './flow-watch.js';
 import {
   BindNotAllowedError, FlowExpiredError, FlowNotFoundError, GatewayError, InvalidInputError, RateLimitedError,
@@ -213,7 +214,7 @@ export class FlowService {
       await this.deps.repo.saveRequest(start.clientRequestId, { owner, input: fingerprint, flowId: flow.id }, this.deps.flowTtlMs);
     }
     this.deps.logger.info(
-      { flow: flowKey(flow.id).slice(0, 10), possessionType: flow.possessionType, phone: redactPhoneNumber(flow.phoneNumber) },
+      { flow: logReference(flow.id), possessionType: flow.possessionType, phone: redactPhoneNumber(flow.phoneNumber) },
       'flow started',
     );
     return flow;
@@ -247,7 +248,9 @@ export class FlowService {
   private async record(transition: Transition, outcome: UnifyOutcome, via: 'status' | 'bind'): Promise<Flow> {
     const { flow } = await this.commit(transition);
     if (transition.changed) {
-      this.deps.logger.info({ flow: flowKey(flow.id).slice(0, 10), state: flow.state, via, success: outcome.success }, 'flow changed');
+      // A failed flow says why (Prove's codes, e.g. 9101, 9100), so an operator need not ask Prove.
+      const failure = flow.state === 'FAILED' ? { failureReasons: failureReasonsOf(flow).map((r) => r.code) } : undefined;
+      this.deps.logger.info({ flow: logReference(flow.id), state: flow.state, via, success: outcome.success, ...failure }, 'flow changed');
       if ((flow.state === 'VERIFIED' || flow.state === 'BOUND') && flow.deviceId && flow.clientCustomerId && flow.customerScope) {
         await this.deps.repo.rememberDevice(flow.customerScope, flow.clientCustomerId, flow.deviceId);
       }

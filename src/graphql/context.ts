@@ -2,6 +2,7 @@ import type { FlowService } from '../flows/service.js';
 import type { GraphQLContext } from '../schema/index.js';
 import { credentialOf, identifyCaller, type ApiKeys } from '../security/caller.js';
 import { clientAddress, type RequestIdentity } from '../security/address.js';
+import type { RefusedKeyWarning } from '../observability/refused-key-log.js';
 
 /** What each transport hands the context factory: the node request, and on WebSocket the connection params. */
 export interface ServerContext {
@@ -16,6 +17,8 @@ export interface ContextDeps {
   flows: () => Promise<FlowService>;
   apiKeys: ApiKeys;
   trustProxyHops: number;
+  /** Told of each refused API key (src/observability/refused-key-log.ts). */
+  onRefusedKey?: RefusedKeyWarning | undefined;
 }
 
 const authorizationOf = (context: ServerContext): string | undefined => credentialOf(context.connectionParams, context.req);
@@ -27,8 +30,12 @@ const authorizationOf = (context: ServerContext): string | undefined => credenti
  */
 export function contextFor(deps: ContextDeps) {
   return async (initial: ServerContext & { request?: Request }): Promise<GraphQLContext | undefined> => {
-    const caller = identifyCaller(authorizationOf(initial), clientAddress(initial.req, deps.trustProxyHops), deps.apiKeys);
-    if (!caller) return undefined;
+    const authorization = authorizationOf(initial);
+    const caller = identifyCaller(authorization, clientAddress(initial.req, deps.trustProxyHops), deps.apiKeys);
+    if (!caller) {
+      deps.onRefusedKey?.(initial.connectionParams ? 'graphql-ws' : 'http', authorization);
+      return undefined;
+    }
     return { caller, flows: await deps.flows(), signal: initial.signal ?? initial.request?.signal };
   };
 }

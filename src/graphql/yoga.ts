@@ -11,6 +11,7 @@ import { hardeningPlugins } from '../security/graphql-hardening.js';
 import { corsFor, originPolicy, useOriginPolicy } from '../security/origin.js';
 import { useExplainedRefusals } from '../security/http-refusals.js';
 import { useRequestBounds } from '../security/request-params.js';
+import { refusedKeyWarning, type RefusedKeyWarning } from '../observability/refused-key-log.js';
 
 export interface YogaDeps {
   flows: () => Promise<FlowService>;
@@ -19,6 +20,8 @@ export interface YogaDeps {
   trustProxyHops: number;
   logger: Logger;
   corsOrigins: string[];
+  /** Logs refused API keys (default: refusedKeyWarning(logger)); the gateway shares one with graphql-ws admission. */
+  onRefusedKey?: RefusedKeyWarning;
   /** More plugins, after the security ones (metrics: src/observability/metrics.ts). */
   plugins?: Plugin[];
   /** How unexpected errors are masked (default createMaskError(logger)); the known-documents fast path is given the same one. */
@@ -51,7 +54,7 @@ export const CSRF_HEADERS = ['x-graphql-yoga-csrf', 'graphql-require-preflight',
 
 export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
   const origins = originPolicy({ corsOrigins: deps.corsOrigins, production: deps.production });
-  const buildContext = contextFor(deps);
+  const buildContext = contextFor({ ...deps, onRefusedKey: deps.onRefusedKey ?? refusedKeyWarning(deps.logger) });
   return createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
