@@ -21,6 +21,9 @@ import { createKnownDocuments, type KnownDocumentsOptions } from '../fastpath/kn
 import { attachGraphqlWs } from '../transport/ws.js';
 import { createKnownSubscription } from '../fastpath/known-subscription.js';
 import { createMetrics } from '../observability/metrics.js';
+import { refusedKeyWarning } from '../observability/refused-key-log.js';
+import { requestScope } from '../observability/request-id.js';
+import { runInLogScope } from '../observability/log-context.js';
 import { createStatusPage } from '../ui/status-page.js';
 import { registerCircuitMetric, withCircuitBreaker, type CircuitBreakerOptions } from '../resilience/circuit-breaker.js';
 import { guardBudget, guardEvents, guardKeyv, guardLocks, logRedisConnection, StoreOutageLog } from '../resilience/store-guard.js';
@@ -94,7 +97,7 @@ async function redisClients(url: string, logger: Logger): Promise<{ pub: Redis; 
 }
 
 export async function createGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? createLogger(config.logLevel, { format: config.logFormat, production: config.production });
   const store = options.store ?? (await openStore(config.redisUrl));
   const drain = new HttpDrain();
   const redis = config.redisUrl ? await redisClients(config.redisUrl, logger) : undefined;
@@ -124,13 +127,15 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const metrics = createMetrics();
   // One masking of unexpected errors for yoga and the fast path (src/graphql/yoga.ts).
   const maskError = createMaskError(logger);
+  // One warning (at most a line a second) for API keys refused over HTTP, the fast path and graphql-ws.
+  const onRefusedKey = refusedKeyWarning(logger);
   // Queries yoga has validated before, from clients without Origin: node:http answers them (src/fastpath/known-documents.ts).
   const knownDocuments =
     options.knownDocuments === false
       ? undefined
       : createKnownDocuments({
           yoga: () => yoga,
-          context: contextFor({ apiKeys, trustProxyHops: config.trustProxyHops, flows: () => flowsReady }),
+          context: contextFor({ apiKeys, trustProxyHops: config.trustProxyHops, flows: () => flowsReady, onRefusedKey }),
           metrics,
           production: config.production,
           maskError,
@@ -146,6 +151,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     corsOrigins: config.corsOrigins,
     plugins: knownDocuments ? [...metrics.plugins, knownDocuments.plugin] : metrics.plugins,
     maskError,
+    onRefusedKey,
   });
   const statusPage = config.statusPage
     ? createStatusPage({ graphqlPath: yoga.graphqlEndpoint, emulatorPath: emulator ? EMULATOR_PREFIX : undefined, logger })
@@ -153,13 +159,20 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
 
   // Set once the Prove client exists (after listen); until then /ready says credentials are unknown.
   let readiness: Readiness | undefined;
-  const server = createServer(createRoutes({ drain, emulator, readiness: () => readiness, statusPage, yoga, knownDocuments }));
+  const routes = createRoutes({ drain, emulator, readiness: () => readiness, statusPage, yoga, knownDocuments });
+  // Every log line written while a request is handled carries its request id (src/observability/request-id.ts).
+  const server = createServer((req, res) => runInLogScope(requestScope(req, res), () => routes(req, res)));
   const origins = originPolicy({ corsOrigins: config.corsOrigins, production: config.production });
   const ws = attachGraphqlWs(server, yoga, {
     log: logger,
     // The same reading of the credential as every operation's context (src/graphql/context.ts): a wrong key in
     // connectionParams or in the upgrade's Authorization header is refused at connect (4403).
-    admit: (params, req) => identifyCaller(credentialOf(params, req), '', apiKeys) !== undefined,
+    admit: (params, req) => {
+      const credential = credentialOf(params, req);
+      if (identifyCaller(credential, '', apiKeys)) return true;
+      onRefusedKey('graphql-ws', credential);
+      return false;
+    },
     verifyOrigin: (origin, req) => origins.allowed(origin, req.headers.host),
     ...(options.knownSubscription !== false && {
       knownSubscription: createKnownSubscription({ metrics, maskError, ...options.knownSubscription }),

@@ -66,6 +66,8 @@ export function corsFor(policy: OriginPolicy) {
       credentials: false,
       methods: ['GET', 'POST'],
       maxAge: 600,
+      // Browser clients may read the request id to quote it in a support request.
+      exposedHeaders: ['x-request-id'],
     };
   };
 }
