@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PROVE_SERVERS, isProveEnv } from './prove/servers.js';
 import { LOG_FORMATS, type LogFormat } from './logger.js';
+import { readTracingConfig, type TracingConfig } from './observability/tracing-config.js';
 
 /**
  * Environment -> typed Config. Every variable is checked up front so a bad deployment fails at
@@ -35,6 +36,8 @@ export interface Config {
   /** How long a flow lives after Prove created it. */
   flowTtlMs: number;
   logLevel: string;
+  /** OpenTelemetry tracing from the standard OTEL_* variables; undefined when off (no endpoint, or disabled). */
+  tracing: TracingConfig | undefined;
   /** LOG_FORMAT: json or pretty; unset lets the logger choose (pretty in development on a terminal). */
   logFormat: LogFormat | undefined;
   /** Trust X-Forwarded-For from this many proxies in front of the gateway (0: use the socket address). */
@@ -207,6 +210,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     flowTtlMs,
     logLevel,
     logFormat: logFormat as LogFormat | undefined,
+    tracing: readTracingConfig(env, bad),
     trustProxyHops: int('TRUST_PROXY_HOPS', 0, 0, 10),
     statusPage: statusPage === 'on',
     shutdownTimeoutMs,

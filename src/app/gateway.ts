@@ -98,6 +98,11 @@ async function redisClients(url: string, logger: Logger): Promise<{ pub: Redis; 
 
 export async function createGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger(config.logLevel, { format: config.logFormat, production: config.production });
+  // OpenTelemetry only when an OTLP endpoint is configured: otherwise the SDK is never loaded.
+  const tracing = config.tracing
+    ? await (await import('../observability/tracing.js')).startTracing(config.tracing, { graphqlPath: '/graphql', logger })
+    : undefined;
+  const traceSteps = <S extends FlowService>(service: S): S => (tracing ? tracing.flows(service) : service);
   const store = options.store ?? (await openStore(config.redisUrl));
   const drain = new HttpDrain();
   const redis = config.redisUrl ? await redisClients(config.redisUrl, logger) : undefined;
@@ -131,7 +136,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const onRefusedKey = refusedKeyWarning(logger);
   // Queries yoga has validated before, from clients without Origin: node:http answers them (src/fastpath/known-documents.ts).
   const knownDocuments =
-    options.knownDocuments === false
+    // Traced operations go through yoga, where the operation's span is made.
+    options.knownDocuments === false || tracing
       ? undefined
       : createKnownDocuments({
           yoga: () => yoga,
@@ -149,7 +155,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     trustProxyHops: config.trustProxyHops,
     logger,
     corsOrigins: config.corsOrigins,
-    plugins: knownDocuments ? [...metrics.plugins, knownDocuments.plugin] : metrics.plugins,
+    plugins: [...metrics.plugins, ...(tracing?.plugins ?? []), ...(knownDocuments ? [knownDocuments.plugin] : [])],
     maskError,
     onRefusedKey,
   });
@@ -161,7 +167,10 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   let readiness: Readiness | undefined;
   const routes = createRoutes({ drain, emulator, readiness: () => readiness, statusPage, yoga, knownDocuments });
   // Every log line written while a request is handled carries its request id (src/observability/request-id.ts).
-  const server = createServer((req, res) => runInLogScope(requestScope(req, res), () => routes(req, res)));
+  const server = createServer((req, res) => {
+    const scope = requestScope(req, res);
+    runInLogScope(scope, () => (tracing ? tracing.http(req, res, scope.requestId, () => routes(req, res)) : routes(req, res)));
+  });
   const origins = originPolicy({ corsOrigins: config.corsOrigins, production: config.production });
   const ws = attachGraphqlWs(server, yoga, {
     log: logger,
@@ -193,14 +202,16 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
   const url = `http://${host}:${port}`;
 
+  const proveURL = config.prove.mode === 'emulator' ? `${url}${EMULATOR_PREFIX}` : config.prove.serverURL;
   const adapter: ProveClient = createProveClient({
-    serverURL: config.prove.mode === 'emulator' ? `${url}${EMULATOR_PREFIX}` : config.prove.serverURL,
+    serverURL: proveURL,
     clientId: config.prove.clientId,
     clientSecret: config.prove.clientSecret,
     ...options.prove,
     logger,
     // Real token exchanges only: the budget checks credentials before every call, almost always from the cache.
     onTokenExchange: metrics.observeTokenExchange,
+    ...(tracing && { traceExchange: tracing.proveExchange(proveURL) }),
   });
   // Outermost, the circuit breaker: while Prove is down a call fails before it waits for a budget slot.
   const prove = withCircuitBreaker(
@@ -220,8 +231,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   });
   prove.onOutcome((outcome) => readiness?.observe(outcome));
   registerCircuitMetric(metrics.registry, prove);
+  // With tracing on, each step of the flow service is a span (src/observability/flow-spans.ts).
   resolveFlows(
-    new ResumableFlowService({
+    traceSteps(new ResumableFlowService({
       prove,
       repo: metrics.instrumentRepository(new FlowRepository(guardKeyv(store.keyv, storeLog), options.now)),
       events,
@@ -240,10 +252,10 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
         logger,
       }),
       ...(options.now ? { now: options.now } : {}),
-    }),
+    })),
   );
 
-  const shutdown = createShutdown({ server, drain, ws, emulator, store, redis, logger });
+  const shutdown = createShutdown({ server, drain, ws, emulator, store, redis, logger, tracing });
   return {
     url,
     graphqlUrl: `${url}${yoga.graphqlEndpoint}`,

@@ -22,6 +22,8 @@ export interface ShutdownParts {
   store: Store;
   redis: { pub: Redis; sub: Redis } | undefined;
   logger: Logger;
+  /** Sends the spans still buffered (src/observability/tracing.ts). */
+  tracing?: { shutdown(): Promise<void> } | undefined;
 }
 
 /**
@@ -30,7 +32,7 @@ export interface ShutdownParts {
  * within one deadline; WebSockets close with 1001; then the port, the emulator, the store and Redis.
  */
 export function createShutdown(parts: ShutdownParts): (timeoutMs: number) => Promise<ShutdownReport> {
-  const { server, drain, ws, emulator, store, redis, logger } = parts;
+  const { server, drain, ws, emulator, store, redis, logger, tracing } = parts;
   let stopping: Promise<ShutdownReport> | undefined;
   const shutdown = async (timeoutMs: number): Promise<ShutdownReport> => {
     const started = Date.now();
@@ -46,6 +48,7 @@ export function createShutdown(parts: ShutdownParts): (timeoutMs: number) => Pro
     await store.close();
     redis?.pub.disconnect();
     redis?.sub.disconnect();
+    await tracing?.shutdown();
     const report: ShutdownReport = { drained: httpDone && cut === 0, cut, ms: Date.now() - started };
     if (report.drained) logger.info(report, 'drained and closed');
     else logger.warn(report, 'drain timeout: requests still in flight were cut');

@@ -12,6 +12,7 @@ import { corsFor, originPolicy, useOriginPolicy } from '../security/origin.js';
 import { useExplainedRefusals } from '../security/http-refusals.js';
 import { useRequestBounds } from '../security/request-params.js';
 import { refusedKeyWarning, type RefusedKeyWarning } from '../observability/refused-key-log.js';
+import { useOperationLogScope } from '../observability/log-scope-plugin.js';
 
 export interface YogaDeps {
   flows: () => Promise<FlowService>;
@@ -78,6 +79,7 @@ export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
       useExplainedRefusals(),
       useRequestBounds(),
       ...hardeningPlugins(deps),
+      useOperationLogScope(),
       ...(deps.plugins ?? []),
     ],
     // Unexpected errors reach clients as "Unexpected error." only; their detail goes to the log.

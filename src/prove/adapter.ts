@@ -25,7 +25,7 @@ import {
   UnifyStatusRequestSchema,
 } from './schemas.js';
 import { TokenCache, type IssuedToken } from './token.js';
-import { ProveTransport, type ApiEndpoint } from './transport.js';
+import { ProveTransport, type ApiEndpoint, type ExchangeTracer } from './transport.js';
 import { ProveError, type CallOptions, type ProveClient } from './types.js';
 
 export interface ProveClientOptions {
@@ -45,6 +45,8 @@ export interface ProveClientOptions {
    * outcome: 'ok' or the ProveError kind (metrics: src/observability/metrics.ts).
    */
   onTokenExchange?: (seconds: number, outcome: 'ok' | ProveError['kind'] | 'error') => void;
+  /** Each HTTP exchange as a span, with the trace context propagated (src/observability/prove-spans.ts); absent when tracing is off. */
+  traceExchange?: ExchangeTracer;
 }
 
 export function createProveClient(options: ProveClientOptions): ProveClient {
@@ -55,7 +57,7 @@ export function createProveClient(options: ProveClientOptions): ProveClient {
   const statusDeadlineMs = options.statusDeadlineMs ?? 10_000;
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
 
-  const transport = new ProveTransport({ serverURL: options.serverURL, logger });
+  const transport = new ProveTransport({ serverURL: options.serverURL, logger, traceExchange: options.traceExchange });
   // Tokens we have held, so a message echoing one can be scrubbed. Bounded: one per refresh.
   const seenTokens = new Set<string>();
   const redact: Redactor = createRedactor(() => [clientSecret, ...seenTokens]);
@@ -109,8 +111,8 @@ export function createProveClient(options: ProveClientOptions): ProveClient {
    * One authorised exchange. A 401 means Prove refused the request without acting on it, so
    * even a unify may go once more with a fresh token; a second 401 is a configuration problem.
    */
-  async function authorised(endpoint: ApiEndpoint, body: string, attemptMs: number, signal?: AbortSignal): Promise<RawResponse> {
-    const send = { timeoutMs: attemptMs, signal };
+  async function authorised(endpoint: ApiEndpoint, body: string, attemptMs: number, signal?: AbortSignal, attempt = 1): Promise<RawResponse> {
+    const send = { timeoutMs: attemptMs, signal, attempt };
     const token = await tokenWithin(attemptMs, signal);
     const first = await transport.post(endpoint, body, token, send);
     if (first.status !== 401) return first;
@@ -137,10 +139,11 @@ export function createProveClient(options: ProveClientOptions): ProveClient {
     responseSchema: z.ZodType<Out, z.ZodTypeDef, unknown>,
     attemptMs: number,
     signal?: AbortSignal,
+    attempt?: number,
   ): Promise<Out> {
     const valid = requestSchema.safeParse(request);
     if (!valid.success) throw invalidRequest(endpoint, valid.error);
-    const response = await authorised(endpoint, JSON.stringify(valid.data), attemptMs, signal);
+    const response = await authorised(endpoint, JSON.stringify(valid.data), attemptMs, signal, attempt);
     if (response.status < 200 || response.status >= 300) {
       throw errorFromStatus(endpoint, response, REQUEST_FIELDS[endpoint], redact);
     }
@@ -164,7 +167,7 @@ export function createProveClient(options: ProveClientOptions): ProveClient {
     // Reading an outcome is safe to repeat, so transient failures are retried within the deadline.
     unifyStatus: (request, opts?: CallOptions) =>
       retryWithinDeadline(
-        (remainingMs) =>
+        (remainingMs, attempt) =>
           call(
             '/v3/unify-status',
             UnifyStatusRequestSchema,
@@ -172,6 +175,7 @@ export function createProveClient(options: ProveClientOptions): ProveClient {
             UnifyOutcomeSchema,
             Math.min(timeoutMs, remainingMs),
             opts?.signal,
+            attempt,
           ),
         {
           policy,

@@ -48,17 +48,17 @@ export interface DeadlineRetryOptions {
 }
 
 /**
- * Runs `attempt(remainingMs)` until it succeeds, fails for good, runs out of attempts, or the
+ * Runs `attempt(remainingMs, attemptNumber)` (numbered from 1) until it succeeds, fails for good, runs out of attempts, or the
  * next try could not start before the deadline. The last error is the one thrown.
  */
 export async function retryWithinDeadline<T>(
-  attempt: (remainingMs: number) => Promise<T>,
+  attempt: (remainingMs: number, attempt: number) => Promise<T>,
   { policy, deadlineMs, signal, onRetry }: DeadlineRetryOptions,
 ): Promise<T> {
   const deadline = Date.now() + deadlineMs;
   for (let index = 0; ; index++) {
     try {
-      return await attempt(Math.max(1, deadline - Date.now()));
+      return await attempt(Math.max(1, deadline - Date.now()), index + 1);
     } catch (err) {
       if (!isTransient(err) || index + 1 >= policy.maxAttempts) throw err;
       const delay =

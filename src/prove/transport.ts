@@ -25,6 +25,8 @@ interface Exchange {
   /** JSON to send instead of whatever the SDK serialised (undefined: leave the SDK's body). */
   body?: string;
   bearer?: string;
+  /** Trace context headers (traceparent, tracestate) for this attempt, when tracing is on. */
+  headers?: Record<string, string> | undefined;
   signal: AbortSignal;
   response?: RawResponse;
 }
@@ -44,14 +46,27 @@ const SDK_FUNCTIONS = {
 /** Retries are ours alone (only unify-status is safe to repeat); the SDK must never add its own. */
 const NO_SDK_RETRIES = { retries: { strategy: 'none' } } as const satisfies RequestOptions;
 
+/**
+ * Wraps each HTTP exchange with Prove (src/observability/prove-spans.ts makes it a CLIENT span):
+ * `send` runs the exchange with the given extra headers (the trace context to propagate). Never
+ * shown a body. Absent when tracing is off.
+ */
+export type ExchangeTracer = (
+  exchange: { endpoint: Endpoint; attempt: number },
+  send: (headers: Record<string, string> | undefined) => Promise<RawResponse>,
+) => Promise<RawResponse>;
+
 export interface TransportOptions {
   serverURL: string;
   logger?: ProveLogger | undefined;
+  traceExchange?: ExchangeTracer | undefined;
 }
 
 export interface SendOptions {
   timeoutMs: number;
   signal?: AbortSignal | undefined;
+  /** Which try of a retried call this is (1 for the first, and for calls never retried). */
+  attempt?: number | undefined;
 }
 
 export class ProveTransport {
@@ -60,9 +75,11 @@ export class ProveTransport {
   readonly #exchanges = new Map<string, Exchange>();
   #nextExchange = 0;
   readonly #logger: ProveLogger | undefined;
+  readonly #trace: ExchangeTracer | undefined;
 
-  constructor({ serverURL, logger }: TransportOptions) {
+  constructor({ serverURL, logger, traceExchange }: TransportOptions) {
     this.#logger = logger;
+    this.#trace = traceExchange;
     this.#core = new ProveapiCore({
       // Always explicit: without it the SDK silently talks to the US sandbox.
       serverURL,
@@ -94,9 +111,19 @@ export class ProveTransport {
     );
   }
 
-  async #exchange(
+  #exchange(
     endpoint: Endpoint,
     wanted: { body?: string; bearer?: string },
+    options: SendOptions,
+    call: (fetchOptions: { signal: AbortSignal; headers: Record<string, string> }) => Promise<{ ok: true } | { ok: false; error: unknown }>,
+  ): Promise<RawResponse> {
+    if (!this.#trace) return this.#exchangeOnce(endpoint, wanted, options, call);
+    return this.#trace({ endpoint, attempt: options.attempt ?? 1 }, (headers) => this.#exchangeOnce(endpoint, { ...wanted, headers }, options, call));
+  }
+
+  async #exchangeOnce(
+    endpoint: Endpoint,
+    wanted: { body?: string; bearer?: string; headers?: Record<string, string> | undefined },
     { timeoutMs, signal }: SendOptions,
     call: (fetchOptions: { signal: AbortSignal; headers: Record<string, string> }) => Promise<{ ok: true } | { ok: false; error: unknown }>,
   ): Promise<RawResponse> {
@@ -135,6 +162,7 @@ export class ProveTransport {
     input.headers.forEach((value, name) => {
       if (name !== EXCHANGE_HEADER) headers[name] = value;
     });
+    if (exchange.headers) Object.assign(headers, exchange.headers);
     if (exchange.bearer !== undefined) headers.authorization = `Bearer ${exchange.bearer}`;
     if (exchange.body !== undefined) headers['content-type'] = 'application/json';
     const body = exchange.body ?? (input.body ? await input.text() : null);

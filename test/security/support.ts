@@ -43,8 +43,8 @@ export interface Upstream {
   /** Where the gateway should send its Prove calls (PROVE_BASE_URL). */
   url: string;
   sim: EmulatorClient;
-  /** What went over the wire: access tokens minted, correlation ids and authTokens handed out. */
-  seen: { accessTokens: Set<string>; correlationIds: Set<string>; authTokens: Set<string> };
+  /** What went over the wire: access tokens minted, correlation ids and authTokens handed out, the trace context of each request. */
+  seen: { accessTokens: Set<string>; correlationIds: Set<string>; authTokens: Set<string>; traceparents: { path: string; traceparent: string }[] };
   /** Env for a gateway that talks to this emulator as if it were Prove. */
   env: Record<string, string>;
   close(): Promise<void>;
@@ -63,10 +63,11 @@ const readBody = (req: IncomingMessage) =>
 export async function startUpstream(options: EmulatorOptions = {}): Promise<Upstream> {
   const emulator = createProveEmulator({ clientId: EMULATOR_CLIENT_ID, clientSecret: EMULATOR_CLIENT_SECRET, ...options });
   const served = await emulator.listen({ port: 0, host: '127.0.0.1' });
-  const seen = { accessTokens: new Set<string>(), correlationIds: new Set<string>(), authTokens: new Set<string>() };
+  const seen = { accessTokens: new Set<string>(), correlationIds: new Set<string>(), authTokens: new Set<string>(), traceparents: [] as { path: string; traceparent: string }[] };
   const recorder: Server = createServer(async (req, res) => {
     try {
       const body = await readBody(req);
+      if (typeof req.headers.traceparent === 'string') seen.traceparents.push({ path: req.url ?? '', traceparent: req.headers.traceparent });
       const headers: Record<string, string> = {};
       for (const name of ['content-type', 'authorization', 'accept']) {
         const value = req.headers[name];
