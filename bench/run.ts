@@ -9,6 +9,7 @@ import { Pool, buildRequest, load, median, percentile, type LoadResult } from '.
 import { subscribeAll, type Subscriber } from './lib/subscribers.js';
 import { describeMachine } from './lib/machine.js';
 import { renderReport, type Row } from './report.js';
+import { TRACING_ROW, tracingRow } from './tracing.js';
 
 /**
  * `npm run bench`: every row of the performance table, side by side in one run, written to
@@ -16,7 +17,7 @@ import { renderReport, type Row } from './report.js';
  * this process only generates load. Loopback only; every child is stopped by its pid.
  *
  * BENCH_QUICK=1 shortens every phase (for trying changes; the report says so).
- * BENCH_ONLY=throughput,latency,subscriptions,events,token,calls,burst runs some rows only (no report written).
+ * BENCH_ONLY=throughput,latency,subscriptions,events,token,calls,burst,tracing runs some rows only (no report written).
  * BENCH_PROFILE=1 starts gateways with --cpu-prof into bench/.profiles/.
  */
 
@@ -553,6 +554,7 @@ async function main() {
         { goal: 'Prove calls per completed flow', target: 'the minimum: 2, or 3 with bind' },
       ])),
       ...(await measure('burst', burstRow, [{ goal: 'upstream 429s under a 500-start burst', target: '0' }])),
+      ...(await measure('tracing', () => tracingRow({ env: gatewayEnv(emulatorUrl, { PROVE_RATE_LIMIT: '10000' }), rounds: T.rounds, loadMs: T.loadMs, warmupMs: T.warmupMs, log }), [TRACING_ROW])),
     );
   } finally {
     await stopAll(children);
