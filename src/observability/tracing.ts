@@ -1,4 +1,4 @@
-import { context, trace, isSpanContextValid, type Tracer } from '@opentelemetry/api';
+import { context, trace, isSpanContextValid, SpanKind, SpanStatusCode, type Span, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -39,6 +39,12 @@ export interface Tracing {
   proveExchange(serverURL: string): ExchangeTracer;
   /** The flow service with a span per step. */
   flows<S extends FlowService>(service: S): S;
+  /**
+   * A span around other outgoing work, as the child of whatever is active: the seam for webhook
+   * deliveries (one CLIENT span per attempt, `webhook.attempt`, `http.response.status_code`; never
+   * the payload or the receiver's secret). Errors mark the span and are rethrown.
+   */
+  span<T>(name: string, attributes: Record<string, string | number | boolean>, run: (span: Span) => Promise<T>, kind?: SpanKind): Promise<T>;
   /** Sends what is buffered and stops (at shutdown). */
   shutdown(): Promise<void>;
 }
@@ -71,6 +77,18 @@ export async function startTracing(config: TracingConfig, options: { graphqlPath
     http: httpRequestTracer(tracer, propagator, options.graphqlPath),
     proveExchange: (serverURL) => proveExchangeTracer(tracer, propagator, serverURL),
     flows: (service) => traceFlowSteps(service, tracer),
+    span: (name, attributes, run, kind = SpanKind.INTERNAL) =>
+      tracer.startActiveSpan(name, { kind, attributes }, async (span) => {
+        try {
+          return await run(span);
+        } catch (error) {
+          span.setAttribute('error.type', error instanceof Error ? error.name : 'error');
+          span.setStatus({ code: SpanStatusCode.ERROR });
+          throw error;
+        } finally {
+          span.end();
+        }
+      }),
     shutdown: () =>
       (stopped ??= (async () => {
         stopRedis();

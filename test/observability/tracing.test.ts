@@ -1,6 +1,7 @@
 import { print } from 'graphql';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { SpanKind } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { StartUnifyDocument, UnifyStatusDocument, FlowDocument } from '../generated/graphql.js';
 import { startGateway, TEST_API_KEY, type TestGateway } from '../support/gateway.js';
@@ -13,6 +14,7 @@ import { captureLogs, leaks, startUpstream, type Upstream } from '../security/su
  * flow steps to the Prove calls, whose own requests carry the trace on.
  */
 
+/** OTLP's span kinds (one more than the API's enum). */
 const SERVER = 2;
 const CLIENT = 3;
 const PHONE = '2001004014';
@@ -185,5 +187,53 @@ describe.each(['http/protobuf', 'http/json'] as const)('OTLP over %s', (protocol
     const text = JSON.stringify(receiver.spans);
     for (const secret of secrets) expect(text).not.toContain(secret);
     expect(receiver.spans.length).toBeGreaterThan(10);
+  });
+});
+
+describe('Redis and the seam for other outgoing work', () => {
+  it('with Redis, the commands a traced request runs are CLIENT spans of its trace, by name only', async () => {
+    const receiver = await startOtlpReceiver();
+    const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    const gw = await startGateway({ REDIS_URL: redisUrl, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '50' });
+    try {
+      const traceId = randomHex(16);
+      const start = await post(gw, { query: print(StartUnifyDocument), variables: { input: { possessionType: 'MOBILE', phoneNumber: PHONE } } }, { traceparent: traceparent(traceId) });
+      const { flow, authToken } = start.body.data.startUnify;
+      await vi.waitFor(() => expect(receiver.spans.filter((s) => s.traceId === traceId && s.name.startsWith('redis ')).length).toBeGreaterThan(0), { timeout: 10_000 });
+      await gw.shutdown(2_000);
+      const spans = receiver.spans.filter((s) => s.traceId === traceId);
+      const redis = spans.filter((s) => s.name.startsWith('redis '));
+      expect(redis.every((s) => s.kind === CLIENT && s.attributes['db.system.name'] === 'redis' && typeof s.attributes['db.operation.name'] === 'string')).toBe(true);
+      // Every Redis span hangs off a span of this request.
+      const ids = new Set(spans.map((s) => s.spanId));
+      expect(redis.every((s) => ids.has(s.parentSpanId))).toBe(true);
+      const text = JSON.stringify(receiver.spans) + receiver.bodies.map((b) => b.toString('latin1')).join('');
+      for (const secret of [flow.id, authToken, PHONE]) expect(text).not.toContain(secret);
+    } finally {
+      await gw.close();
+      await receiver.close();
+    }
+  });
+
+  it('span(): outgoing work such as a webhook delivery is a span of the active trace, failures marked', async () => {
+    const receiver = await startOtlpReceiver();
+    const { startTracing } = await import('../../src/observability/tracing.js');
+    const { readTracingConfig } = await import('../../src/observability/tracing-config.js');
+    const config = readTracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }, (name, why) => {
+      throw new Error(`${name}: ${why}`);
+    })!;
+    const tracing = await startTracing(config, { graphqlPath: '/graphql', logger: captureLogs('silent').logger });
+    try {
+      await tracing.span('webhook deliver', { 'webhook.attempt': 1 }, async () => 'ok', SpanKind.CLIENT);
+      await expect(tracing.span('webhook deliver', { 'webhook.attempt': 2 }, async () => { throw new TypeError('refused'); }, SpanKind.CLIENT)).rejects.toThrow('refused');
+    } finally {
+      await tracing.shutdown();
+      await receiver.close();
+    }
+    const delivered = receiver.spans.filter((s) => s.name === 'webhook deliver');
+    expect(delivered.map((s) => [s.kind, s.attributes['webhook.attempt'], s.status.code, s.attributes['error.type']])).toEqual([
+      [CLIENT, 1, 0, undefined],
+      [CLIENT, 2, 2, 'TypeError'],
+    ]);
   });
 });
