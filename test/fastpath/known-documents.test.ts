@@ -54,7 +54,8 @@ function send(url: string, body: string, headers: Record<string, string | undefi
 /** The same request to both gateways; returns both answers and whether the fast path served it. */
 async function both(body: unknown, headers: Record<string, string | undefined> = {}) {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
-  const h = { 'content-type': 'application/json', ...headers };
+  // One request id for both: each echoes it, so the answers can be compared byte for byte.
+  const h = { 'content-type': 'application/json', 'x-request-id': 'compare-both', ...headers };
   const before = served;
   // The fast path knows only documents yoga has validated once before.
   if (!warmed.has(text)) {
@@ -280,7 +281,7 @@ describe('known documents: mutations', () => {
 describe('known documents: flow(id) answers kept while the flow is unchanged', () => {
   const read = async (id: string, headers: Record<string, string> = {}) => {
     const text = JSON.stringify({ query: print(FlowDocument), variables: { id } });
-    const h = { 'content-type': 'application/json', ...headers };
+    const h = { 'content-type': 'application/json', 'x-request-id': 'compare-both', ...headers };
     const [servedBefore, reusedBefore] = [served, reused];
     const viaFast = await send(fast.graphqlUrl, text, h);
     expect(served).toBe(servedBefore + 1);
