@@ -63,9 +63,12 @@ export function createProveEmulator(options: EmulatorOptions = {}): ProveEmulato
         stats.response(endpoint, status);
         sendJson(res, status, body, headers);
       };
-      if (await faults.intercept(endpoint, req, res, reply)) return;
+      const fault = await faults.intercept(endpoint, req, res, reply);
+      if (fault === true) return;
       try {
-        reply(200, await perform(req));
+        const answer = await perform(req);
+        if (fault === 'drop-answer') return void req.socket.destroy();
+        reply(200, answer);
       } catch (err) {
         const e = asApiError(err);
         reply(e.status, { code: e.code, message: e.message }, e.headers);
@@ -105,7 +108,11 @@ export function createProveEmulator(options: EmulatorOptions = {}): ProveEmulato
     '/v3/unify': {
       POST: proveEndpoint('/v3/unify', async (req) => {
         authorize(req);
-        return sessions.start(parseBody(unifyBody, await readJson(req)));
+        const body = parseBody(unifyBody, await readJson(req));
+        const started = sessions.start(body);
+        // Counted once the session exists (the SMS is out), whether or not the answer reaches the caller.
+        stats.unifyPerformed(body.clientRequestId);
+        return started;
       }),
     },
     '/v3/unify-status': {

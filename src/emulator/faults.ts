@@ -1,6 +1,7 @@
 /**
  * Injected failures for the next N calls of an endpoint: a status code (without performing the
- * call), latency, a hung response or a dropped connection. This is how the gateway's timeouts,
+ * call), latency, a hung response, a dropped connection, or the worst case for a caller: the call
+ * performed (an SMS sent) and its answer dropped. This is how the gateway's timeouts,
  * retries and error mapping get exercised without a real outage.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -39,9 +40,10 @@ export class FaultInjector {
 
   /**
    * Applies the next fault, if any. Returns true when the call has been dealt with (answered,
-   * hung or dropped) and false when it should now be performed normally.
+   * hung or dropped), 'drop-answer' when it should be performed and its answer dropped, and false
+   * when it should now be performed normally.
    */
-  async intercept(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse, reply: Reply): Promise<boolean> {
+  async intercept(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse, reply: Reply): Promise<boolean | 'drop-answer'> {
     const fault = this.take(endpoint);
     if (!fault) return false;
     if (fault.latencyMs) {
@@ -66,7 +68,7 @@ export class FaultInjector {
       reply(fault.status, fault.body ?? { code: Codes.internal, message: 'injected fault' }, headers);
       return true;
     }
-    return false;
+    return fault.dropAnswer ? 'drop-answer' : false;
   }
 
   private sleep(ms: number): Promise<void> {

@@ -10,7 +10,15 @@ export interface StatsSnapshot {
   responses: Record<string, Record<string, number>>;
   tokensIssued: number;
   rateLimited: number;
+  /**
+   * Unify sessions opened (each an SMS or a push to a person), per clientRequestId ('-' for none),
+   * counted when the session is made: a call whose answer never reached the caller counts too.
+   */
+  unifyPerformed: Record<string, number>;
 }
+
+/** Enough for any test run; past it, new ids are counted under '…' so memory stays bounded. */
+const MAX_REQUEST_IDS = 100_000;
 
 const zeroCalls = (): Record<Endpoint, number> =>
   Object.fromEntries(FAULT_ENDPOINTS.map((e) => [e, 0])) as Record<Endpoint, number>;
@@ -20,6 +28,7 @@ export class Stats {
   private responses: Record<string, Record<string, number>> = {};
   private tokens = 0;
   private limited = 0;
+  private performed = new Map<string, number>();
 
   call(endpoint: Endpoint): void {
     this.calls[endpoint] += 1;
@@ -38,12 +47,19 @@ export class Stats {
     this.limited += 1;
   }
 
+  unifyPerformed(clientRequestId: string | undefined): void {
+    let id = clientRequestId ?? '-';
+    if (!this.performed.has(id) && this.performed.size >= MAX_REQUEST_IDS) id = '…';
+    this.performed.set(id, (this.performed.get(id) ?? 0) + 1);
+  }
+
   snapshot(): StatsSnapshot {
     return {
       calls: { ...this.calls },
       responses: structuredClone(this.responses),
       tokensIssued: this.tokens,
       rateLimited: this.limited,
+      unifyPerformed: Object.fromEntries(this.performed),
     };
   }
 
@@ -52,5 +68,6 @@ export class Stats {
     this.responses = {};
     this.tokens = 0;
     this.limited = 0;
+    this.performed = new Map();
   }
 }

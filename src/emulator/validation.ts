@@ -87,10 +87,15 @@ export const faultBody = z
     latencyMs: z.number({ invalid_type_error: 'latencyMs must be a number' }).int('latencyMs must be an integer').min(0, 'latencyMs must be >= 0').max(600_000, 'latencyMs must be at most 600000').optional(),
     hang: z.boolean({ invalid_type_error: 'hang must be a boolean' }).optional(),
     drop: z.boolean({ invalid_type_error: 'drop must be a boolean' }).optional(),
+    /** Performs the call (a unify sends its SMS and opens its session), then drops the answer. */
+    dropAnswer: z.boolean({ invalid_type_error: 'dropAnswer must be a boolean' }).optional(),
   })
   .superRefine((f, ctx) => {
-    if (f.status === undefined && f.latencyMs === undefined && !f.hang && !f.drop) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['status'], message: 'a fault needs one of status, latencyMs, hang, drop' });
+    if (f.status === undefined && f.latencyMs === undefined && !f.hang && !f.drop && !f.dropAnswer) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['status'], message: 'a fault needs one of status, latencyMs, hang, drop, dropAnswer' });
+    }
+    if (f.dropAnswer && (f.hang || f.drop || f.status !== undefined)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['dropAnswer'], message: 'dropAnswer excludes hang, drop and status' });
     }
     if (f.hang && f.drop) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['hang'], message: 'hang and drop exclude each other' });

@@ -19,6 +19,7 @@ describe('/sim/stats', () => {
       responses: {},
       tokensIssued: 0,
       rateLimited: 0,
+      unifyPerformed: {},
     });
 
     const token = await h.token(); // /token 200
@@ -44,6 +45,8 @@ describe('/sim/stats', () => {
       },
       tokensIssued: 2,
       rateLimited: 0,
+      // One unify session opened, without a clientRequestId.
+      unifyPerformed: { '-': 1 },
     });
 
     await h.sim('/sim/stats/reset');
