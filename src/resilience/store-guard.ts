@@ -113,13 +113,11 @@ export function guardKeyv(keyv: Keyv, log?: StoreOutageLog): Keyv {
  * the command through a few reconnect attempts (seconds) before giving up.
  */
 export function guardLocks(locks: Locks, redis: Redis | undefined, log?: StoreOutageLog): Locks {
-  const up = () => {
-    if (redis && redis.status !== 'ready') throw new StoreUnavailableError('lock');
-  };
+  const up = connectionCheck(redis, 'lock');
   return {
     async acquire(name, ttlMs) {
       try {
-        up();
+        await up();
         return await locks.acquire(name, ttlMs);
       } catch (error) {
         failing('lock.acquire', error, log);
@@ -127,7 +125,7 @@ export function guardLocks(locks: Locks, redis: Redis | undefined, log?: StoreOu
     },
     async held(name) {
       try {
-        up();
+        await up();
         return await locks.held(name);
       } catch (error) {
         failing('lock.held', error, log);
@@ -136,13 +134,44 @@ export function guardLocks(locks: Locks, redis: Redis | undefined, log?: StoreOu
   };
 }
 
+/** How long the first request to a fresh instance waits for its Redis connection to come up. */
+const FIRST_CONNECT_WAIT_MS = 2_000;
+
+/**
+ * Throws StoreUnavailableError while the connection is down. Before it has been up once (an
+ * instance that just started and already has a request: every start takes a lease), it waits
+ * for it briefly instead: that is a connection being made, not an outage.
+ */
+function connectionCheck(redis: Redis | undefined, operation: string): () => Promise<void> {
+  if (!redis) return async () => {};
+  let connected = redis.status === 'ready';
+  if (!connected) redis.once('ready', () => (connected = true));
+  return async () => {
+    if (redis.status === 'ready') return;
+    if (!connected && redis.status !== 'end' && redis.status !== 'close') {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          redis.off('ready', done);
+          resolve();
+        };
+        const timer = setTimeout(done, FIRST_CONNECT_WAIT_MS);
+        redis.once('ready', done);
+      });
+      if ((redis.status as string) === 'ready') return;
+    }
+    throw new StoreUnavailableError(operation);
+  };
+}
+
 /** The shared upstream budget on Redis: unreachable means no call to Prove (it could not be paced, nor its flow stored). */
 export function guardBudget(budget: UpstreamBudget, redis: Redis | undefined, log?: StoreOutageLog): UpstreamBudget {
+  const up = connectionCheck(redis, 'upstream budget');
   return {
     intervalMs: budget.intervalMs,
     async reserve(maxWaitMs) {
       try {
-        if (redis && redis.status !== 'ready') throw new StoreUnavailableError('upstream budget');
+        await up();
         return await budget.reserve(maxWaitMs);
       } catch (error) {
         failing('budget.reserve', error, log);

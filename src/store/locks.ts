@@ -6,17 +6,26 @@ import type { Redis } from 'ioredis';
  * on the same flow at once. Without Redis, the same leases live in process memory.
  */
 export interface Locks {
-  /** A release function when granted, undefined when someone else holds the lease. */
-  acquire(name: string, ttlMs: number): Promise<(() => Promise<void>) | undefined>;
+  /** The lease when granted, undefined when someone else holds it. */
+  acquire(name: string, ttlMs: number): Promise<Lease | undefined>;
   /** Whether someone holds the lease now. */
   held(name: string): Promise<boolean>;
 }
 
+/** Calling a lease releases it (if it is still ours); extend() renews it while its holder works. */
+export type Lease = (() => Promise<void>) & {
+  /** Pushes the lease's end to ttlMs from now; false when it had lapsed and someone else may hold it. */
+  extend(ttlMs: number): Promise<boolean>;
+};
+
+const lease = (release: () => Promise<void>, extend: (ttlMs: number) => Promise<boolean>): Lease =>
+  Object.assign(release, { extend });
+
 export function processLocks(now: () => number = Date.now): Locks {
   const leases = new Map<string, { token: symbol; until: number }>();
   const current = (name: string) => {
-    const lease = leases.get(name);
-    if (lease && lease.until <= now()) leases.delete(name);
+    const held = leases.get(name);
+    if (held && held.until <= now()) leases.delete(name);
     return leases.get(name);
   };
   return {
@@ -24,9 +33,17 @@ export function processLocks(now: () => number = Date.now): Locks {
       if (current(name)) return undefined;
       const token = Symbol(name);
       leases.set(name, { token, until: now() + ttlMs });
-      return async () => {
-        if (leases.get(name)?.token === token) leases.delete(name);
-      };
+      return lease(
+        async () => {
+          if (leases.get(name)?.token === token) leases.delete(name);
+        },
+        async (ttl) => {
+          const held = current(name);
+          if (held?.token !== token) return false;
+          held.until = now() + ttl;
+          return true;
+        },
+      );
     },
     async held(name) {
       return current(name) !== undefined;
@@ -34,8 +51,9 @@ export function processLocks(now: () => number = Date.now): Locks {
   };
 }
 
-// Delete only our own lease: after a timeout another instance may hold it.
+// Delete or renew only our own lease: after it lapsed another instance may hold it.
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+const EXTEND = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 
 export function redisLocks(redis: Redis, prefix = 'unify:lock:'): Locks {
   return {
@@ -43,9 +61,12 @@ export function redisLocks(redis: Redis, prefix = 'unify:lock:'): Locks {
       const token = randomBytes(12).toString('base64url');
       const granted = await redis.set(prefix + name, token, 'PX', ttlMs, 'NX');
       if (granted !== 'OK') return undefined;
-      return async () => {
-        await redis.eval(RELEASE, 1, prefix + name, token).catch(() => {});
-      };
+      return lease(
+        async () => {
+          await redis.eval(RELEASE, 1, prefix + name, token).catch(() => {});
+        },
+        async (ttl) => Number(await redis.eval(EXTEND, 1, prefix + name, token, ttl)) === 1,
+      );
     },
     async held(name) {
       return (await redis.exists(prefix + name)) === 1;
