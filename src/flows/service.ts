@@ -1,4 +1,3 @@
-import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ProveError, type ProveClient, type UnifyOutcome } from '../prove/types.js';
 import type { FlowRepository } from '../store/flow-repository.js';
@@ -16,6 +15,7 @@ import {
 } from './errors.js';
 import { applyBind, applyStatus, canBind, expireIfDue, isTerminal, type Transition } from './state-machine.js';
 import { fingerprintStart, identifier, toUnifyRequest, validateStart, type StartInput } from './start-input.js';
+import { unknownOutcome, WriteAheadStarts, type SendStart } from './write-ahead-start.js';
 
 /**
  * The domain's entry points: start a flow, refresh its status from Prove, bind, and expire.
@@ -63,9 +63,11 @@ const statusMayChange = (flow: Flow): boolean => !isTerminal(flow.state) && flow
 export class FlowService {
   private readonly inflight = new Map<string, Promise<Flow>>();
   private readonly now: () => number;
+  private readonly starts: WriteAheadStarts;
 
   constructor(private readonly deps: FlowServiceDeps) {
     this.now = deps.now ?? Date.now;
+    this.starts = new WriteAheadStarts({ repo: deps.repo, locks: deps.locks, find: (id) => this.find(id), flowTtlMs: deps.flowTtlMs });
   }
 
   async start(input: StartInput, caller: Caller): Promise<{ flow: Flow; authToken: string }> {
@@ -76,29 +78,13 @@ export class FlowService {
     const owner = ownerOf(caller);
     const fingerprint = fingerprintStart(start);
 
-    if (start.clientRequestId) {
-      const repeat = await this.repeatOf(start.clientRequestId, owner, fingerprint);
-      if (repeat) return { flow: repeat, authToken: repeat.authToken };
-      // One start per clientRequestId at a time, across instances: a double-clicked button must not send two SMS.
-      // Only the same caller with the same input may share the call in flight: anyone else waits for
-      // the lease and then meets repeatOf's refusal, learning nothing of the first flow.
-      return this.singleFlight(`start:${owner}:${fingerprint}:${start.clientRequestId}`, async () => {
-        const release = await this.deps.locks.acquire(`start:${flowKey(start.clientRequestId!)}`, FLOW_LEASE_MS);
-        if (!release) {
-          await this.waitWhileHeld(`start:${flowKey(start.clientRequestId!)}`);
-          const again = await this.repeatOf(start.clientRequestId!, owner, fingerprint);
-          if (again) return again;
-          throw new UpstreamError(true, undefined, 'A start with this clientRequestId is still in progress; try again');
-        }
-        try {
-          const again = await this.repeatOf(start.clientRequestId!, owner, fingerprint);
-          return again ?? (await this.createFlow(start, caller, owner, fingerprint));
-        } finally {
-          await release();
-        }
-      }).then((flow) => ({ flow, authToken: flow.authToken }));
-    }
-    const flow = await this.createFlow(start, caller, owner, fingerprint);
+    const request = { clientRequestId: start.clientRequestId, owner, fingerprint };
+    const send: SendStart = (clientRequestId, flowId) => this.createFlow(start, caller, clientRequestId, flowId);
+    // One start per clientRequestId at a time: the same caller with the same input shares the call
+    // in flight; anyone else meets the write-ahead claim (and its refusal) in the store.
+    const flow = start.clientRequestId
+      ? await this.singleFlight(`start:${owner}:${fingerprint}:${start.clientRequestId}`, () => this.starts.start(request, send))
+      : await this.starts.start(request, send);
     return { flow, authToken: flow.authToken };
   }
 
@@ -176,21 +162,17 @@ export class FlowService {
     now: () => this.now(),
   };
 
-  private async createFlow(
-    start: ReturnType<typeof validateStart>,
-    caller: Caller,
-    owner: string,
-    fingerprint: string,
-  ): Promise<Flow> {
+  /** Sends unify and makes the flow; storing it is the write-ahead start's (write-ahead-start.ts). */
+  private async createFlow(start: ReturnType<typeof validateStart>, caller: Caller, clientRequestId: string, id: string): Promise<Flow> {
     await this.deps.startGuard?.admit(start.phoneNumber, caller);
     const deviceId = start.deviceId ?? (await this.rememberedDevice(caller, start.clientCustomerId));
-    const clientRequestId = start.clientRequestId ?? randomUUID();
-    const started = await this.callProve(() => this.deps.prove.unify(toUnifyRequest(start, clientRequestId, deviceId)), {
-      rateLimitedAsTyped: true,
-    });
+    const started = await this.callProve(
+      () => this.deps.prove.unify(toUnifyRequest(start, clientRequestId, deviceId)).catch(unknownOutcome),
+      { rateLimitedAsTyped: true },
+    );
     const now = this.now();
     const flow: Flow = {
-      id: randomBytes(18).toString('base64url'),
+      id,
       correlationId: started.correlationId,
       authToken: started.authToken,
       possessionType: start.possessionType,
@@ -209,10 +191,6 @@ export class FlowService {
       expiresAt: now + this.deps.flowTtlMs,
       version: 1,
     };
-    await this.deps.repo.save(flow);
-    if (start.clientRequestId) {
-      await this.deps.repo.saveRequest(start.clientRequestId, { owner, input: fingerprint, flowId: flow.id }, this.deps.flowTtlMs);
-    }
     this.deps.logger.info(
       { flow: logReference(flow.id), possessionType: flow.possessionType, phone: redactPhoneNumber(flow.phoneNumber) },
       'flow started',
@@ -228,20 +206,6 @@ export class FlowService {
   private async rememberedDevice(caller: Caller, clientCustomerId: string | undefined): Promise<string | undefined> {
     const scope = customerScope(caller);
     return scope && clientCustomerId ? this.deps.repo.lastDevice(scope, clientCustomerId) : undefined;
-  }
-
-  /** The live flow an earlier identical start by the same caller made, if any; refuses anyone else. */
-  private async repeatOf(clientRequestId: string, owner: string, fingerprint: string): Promise<Flow | undefined> {
-    const claim = await this.deps.repo.findRequest(clientRequestId);
-    if (!claim) return undefined;
-    if (claim.owner !== owner || claim.input !== fingerprint) {
-      // Says nothing about the first flow: its authToken must not leak to whoever guessed the id.
-      throw new InvalidInputError('clientRequestId', 'This clientRequestId was already used for a different request');
-    }
-    const flow = await this.find(claim.flowId);
-    // A finished flow is still this request's answer (a retry must not send a second SMS); only
-    // an expired one frees the clientRequestId for a new start.
-    return flow && flow.state !== 'EXPIRED' ? flow : undefined;
   }
 
   /** Stores and announces a transition; side effects of success happen here once. */

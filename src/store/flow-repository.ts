@@ -1,7 +1,9 @@
 import type { Keyv } from 'keyv';
+import type { Logger } from 'pino';
 import type { Flow } from '../flows/flow.js';
 import { sha256 } from '../lib/hash.js';
 import { BoundedMemo } from '../lib/bounded-memo.js';
+import { UnsavedStarts, type UnsavedStart } from './unsaved-starts.js';
 
 /**
  * Flows in the store. Keys are hashes, so key listings (SCAN, KEYS, slow logs) and pub/sub channel
@@ -24,25 +26,62 @@ export interface RequestClaim {
   /** fingerprintStart of the input. */
   input: string;
   flowId: string;
+  /**
+   * 'reserved': written before unify was sent, Prove's answer not stored yet; 'unknown': unify was
+   * sent and no answer came back (Prove may have sent the SMS); 'started' (or absent, as written
+   * before reservations existed): the flow is stored under flowId.
+   */
+  state?: 'reserved' | 'unknown' | 'started';
 }
 
 const hashed = (prefix: string, value: string) => `${prefix}:${sha256(value)}`;
 
 export class FlowRepository {
-  constructor(private readonly keyv: Keyv, private readonly now: () => number = Date.now) {}
+  /** Started flows the store refused after Prove answered, retried until stored (unsaved-starts.ts). */
+  readonly unsaved: UnsavedStarts;
+
+  constructor(private readonly keyv: Keyv, private readonly now: () => number = Date.now, logger?: Logger) {
+    this.unsaved = new UnsavedStarts({ write: (start) => this.#writeStart(start), logger, now });
+  }
 
   async get(id: string): Promise<Flow | undefined> {
-    return (await this.keyv.get<Flow>(`flow:${flowKey(id)}`)) ?? undefined;
+    return this.unsaved.flow(id) ?? (await this.keyv.get<Flow>(`flow:${flowKey(id)}`)) ?? undefined;
   }
 
   async save(flow: Flow): Promise<void> {
     const ttl = Math.max(flow.expiresAt - this.now(), 0) + RETENTION_MS;
     const ok = await this.keyv.set(`flow:${flowKey(flow.id)}`, flow, ttl);
     if (ok === false) throw new Error('store refused the write');
+    // A kept start that moved on: its retry must write this state, not the older one.
+    if (this.unsaved.size > 0) this.unsaved.update(flow);
+  }
+
+  /**
+   * A flow Prove has just started, with its claim. Never loses it: if the store refuses, the
+   * flow is kept in memory (and read from there) and written again until the store takes it.
+   * Answers whether it is stored now.
+   */
+  async saveStarted(start: UnsavedStart): Promise<boolean> {
+    try {
+      await this.#writeStart(start);
+      return true;
+    } catch {
+      this.unsaved.keep(start);
+      return false;
+    }
+  }
+
+  async #writeStart({ flow, clientRequestId, claim }: UnsavedStart): Promise<void> {
+    await this.save(flow);
+    await this.saveRequest(clientRequestId, claim, Math.max(flow.expiresAt - this.now(), 1_000));
   }
 
   async findRequest(clientRequestId: string): Promise<RequestClaim | undefined> {
-    return (await this.keyv.get<RequestClaim>(hashed('request', clientRequestId))) ?? undefined;
+    return this.unsaved.claim(clientRequestId) ?? (await this.keyv.get<RequestClaim>(hashed('request', clientRequestId))) ?? undefined;
+  }
+
+  async forgetRequest(clientRequestId: string): Promise<void> {
+    await this.keyv.delete(hashed('request', clientRequestId));
   }
 
   async saveRequest(clientRequestId: string, claim: RequestClaim, ttlMs: number): Promise<void> {

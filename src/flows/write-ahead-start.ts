@@ -1,0 +1,174 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { ProveError } from '../prove/types.js';
+import { flowKey, type FlowRepository, type RequestClaim } from '../store/flow-repository.js';
+import type { Locks } from '../store/locks.js';
+import { takeLease, waitWhileHeld } from '../store/leases.js';
+import type { Flow } from './flow.js';
+import { InvalidInputError, UpstreamError } from './errors.js';
+
+/**
+ * A start is written ahead, because /v3/unify sends an SMS and cannot be undone:
+ *
+ * 1. under a short lease on the clientRequestId (renewed while the start is under way), the start
+ *    is reserved in the store: a claim naming the flow id it will have. If the store cannot take
+ *    it, Prove is not called.
+ * 2. unify is sent.
+ * 3. Prove's answer is stored (flow, then the claim as 'started'). If the store refuses now, the
+ *    answer is kept in memory and written again until it lands (store/unsaved-starts.ts), and the
+ *    caller gets its flow.
+ *
+ * A start with the same clientRequestId never sends a second unify while the first one's outcome
+ * is open or unknown: it waits for the first (the lease), then answers with the stored flow, or
+ * with UpstreamError — retryable while the first start is still being stored, not retryable when
+ * unify went out and no answer came back (Prove may have sent the SMS; nobody can tell).
+ */
+
+/** The start lease: short, renewed while held, so a dead holder frees it in seconds. */
+export const START_LEASE_MS = 3_000;
+/** How long a repeated start waits for the first one before answering "still in progress". */
+const REPEAT_WAIT_MS = 10_000;
+
+/** unify was sent and its answer is unknown: Prove may have acted on it. */
+export class StartOutcomeUnknownError extends UpstreamError {
+  readonly outcomeUnknown = true;
+  constructor(cause: unknown) {
+    super(true, undefined, 'Prove did not answer the start in time; it may have sent the SMS, which is not sent again for this clientRequestId');
+    (this as { cause?: unknown }).cause = cause;
+  }
+}
+
+/**
+ * For unify: turns a failure that leaves Prove's side unknown (no answer, or an answer we could
+ * not read) into StartOutcomeUnknownError; every other failure is a refusal, nothing was sent.
+ */
+export function unknownOutcome(error: unknown): never {
+  if (
+    error instanceof ProveError &&
+    error.endpoint === '/v3/unify' &&
+    (error.kind === 'timeout' || error.kind === 'network' || (error.kind === 'unavailable' && error.status !== undefined && error.status < 300))
+  ) {
+    throw new StartOutcomeUnknownError(error);
+  }
+  throw error;
+}
+
+export interface WriteAheadStartDeps {
+  repo: FlowRepository;
+  locks: Locks;
+  /** The stored flow with the clock applied (FlowService.find). */
+  find(id: string): Promise<Flow | undefined>;
+  flowTtlMs: number;
+  leaseMs?: number;
+  repeatWaitMs?: number;
+}
+
+export interface StartClaim {
+  /** The caller's idempotency key, or none (a fresh one is made). */
+  clientRequestId: string | undefined;
+  owner: string;
+  fingerprint: string;
+}
+
+/** Sends unify for this clientRequestId and returns the new flow, with `flowId`, not yet stored. */
+export type SendStart = (clientRequestId: string, flowId: string) => Promise<Flow>;
+
+export class WriteAheadStarts {
+  constructor(private readonly deps: WriteAheadStartDeps) {}
+
+  async start(request: StartClaim, send: SendStart): Promise<Flow> {
+    const { repo, locks } = this.deps;
+    const given = request.clientRequestId;
+    const clientRequestId = given ?? randomUUID();
+    if (given) {
+      const repeat = await this.repeatOf(given, request);
+      if (repeat) return repeat;
+    }
+    const leaseName = `start:${flowKey(clientRequestId)}`;
+    for (;;) {
+      const lease = await takeLease(locks, leaseName, this.deps.leaseMs ?? START_LEASE_MS);
+      if (!lease) {
+        // The same start is under way (here or on another instance): its outcome is this one's.
+        const freed = await waitWhileHeld(locks, leaseName, this.deps.repeatWaitMs ?? REPEAT_WAIT_MS);
+        const repeat = given ? await this.repeatOf(given, request) : undefined;
+        if (repeat) return repeat;
+        if (!freed) throw inProgress();
+        continue;
+      }
+      try {
+        if (given) {
+          const repeat = await this.repeatOf(given, request, false);
+          if (repeat) return repeat;
+        }
+        const flowId = randomBytes(18).toString('base64url');
+        const claim: RequestClaim = { owner: request.owner, input: request.fingerprint, flowId, state: 'reserved' };
+        // Written ahead: if the store cannot take this, the error ends the start before Prove is called.
+        await repo.saveRequest(clientRequestId, claim, this.deps.flowTtlMs);
+        let flow: Flow;
+        try {
+          flow = await send(clientRequestId, flowId);
+        } catch (error) {
+          // Best effort: a claim left 'reserved' with no lease reads as "outcome not known yet".
+          if (error instanceof StartOutcomeUnknownError) {
+            await repo.saveRequest(clientRequestId, { ...claim, state: 'unknown' }, this.deps.flowTtlMs).catch(() => {});
+          } else {
+            await repo.forgetRequest(clientRequestId).catch(() => {});
+          }
+          throw error;
+        }
+        await repo.saveStarted({ flow, clientRequestId, claim: { ...claim, state: 'started' } });
+        return flow;
+      } finally {
+        await lease.release();
+      }
+    }
+  }
+
+  /**
+   * What an earlier start with this clientRequestId came to, for the same caller and input:
+   * its flow, or a typed error while (or because) its outcome is not known. Undefined when there
+   * was none (or its flow expired, which frees the id). Refuses anyone else without telling
+   * anything about the first flow.
+   */
+  private async repeatOf(clientRequestId: string, request: StartClaim, mayWait = true): Promise<Flow | undefined> {
+    const claim = await this.deps.repo.findRequest(clientRequestId);
+    if (!claim) return undefined;
+    if (claim.owner !== request.owner || claim.input !== request.fingerprint) {
+      // Its authToken must not leak to whoever guessed the id.
+      throw new InvalidInputError('clientRequestId', 'This clientRequestId was already used for a different request');
+    }
+    switch (claim.state ?? 'started') {
+      case 'started': {
+        const flow = await this.deps.find(claim.flowId);
+        if (!flow) throw vanished();
+        // A finished flow is still this request's answer; only an expired one frees the id.
+        return flow.state !== 'EXPIRED' ? flow : undefined;
+      }
+      case 'unknown':
+        throw new UpstreamError(
+          false,
+          undefined,
+          'The first start with this clientRequestId got no answer from Prove; it may have sent the SMS, so it is not sent again. Start with a new clientRequestId if the person received nothing',
+        );
+      default: {
+        if (!mayWait) throw inProgress();
+        // Reserved: the first start is at Prove, or its answer is on the way to the store.
+        const leaseName = `start:${flowKey(clientRequestId)}`;
+        await waitWhileHeld(this.deps.locks, leaseName, this.deps.repeatWaitMs ?? REPEAT_WAIT_MS);
+        const now = await this.deps.repo.findRequest(clientRequestId);
+        if (now && now.state !== 'reserved') return this.repeatOf(clientRequestId, request, false);
+        throw inProgress();
+      }
+    }
+  }
+}
+
+const inProgress = () =>
+  new UpstreamError(true, undefined, 'A start with this clientRequestId is still in progress; no second SMS is sent. Try again shortly');
+
+// Without persistence a Redis restart loses flows; the claim outlived it (or came back alone).
+const vanished = () =>
+  new UpstreamError(
+    false,
+    undefined,
+    'The flow this clientRequestId started is no longer in the store; it is not started again. Start with a new clientRequestId',
+  );
