@@ -40,10 +40,20 @@ export interface OwnRedis {
   stop(): Promise<void>;
   /** Starts again on the same port, loading what stop() saved. */
   start(): Promise<void>;
+  /** SIGKILL: no save, no goodbye; only what the append-only file already holds survives. */
+  kill(): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startOwnRedis(bin: string): Promise<OwnRedis> {
+export interface OwnRedisOptions {
+  /**
+   * The deployment configuration the README gives: an append-only file fsynced on every write
+   * (`appendonly yes`, `appendfsync always`). Off: no persistence at all.
+   */
+  appendOnly?: boolean;
+}
+
+export async function startOwnRedis(bin: string, options: OwnRedisOptions = {}): Promise<OwnRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'unify-redis-'));
   const url = `redis://127.0.0.1:${port}`;
@@ -63,7 +73,8 @@ export async function startOwnRedis(bin: string): Promise<OwnRedis> {
   };
 
   const start = async () => {
-    child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+    const persistence = options.appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+    child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir], {
       stdio: 'ignore',
     });
     for (let i = 0; i < 100; i++) {
@@ -85,12 +96,21 @@ export async function startOwnRedis(bin: string): Promise<OwnRedis> {
     await exited;
   };
 
+  const kill = async () => {
+    const proc = child;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    proc.kill('SIGKILL');
+    await exited;
+  };
+
   await start();
   return {
     url,
     port,
     stop,
     start,
+    kill,
     async close() {
       if (child && child.exitCode === null) {
         const proc = child;
