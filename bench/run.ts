@@ -10,6 +10,7 @@ import { subscribeAll, type Subscriber } from './lib/subscribers.js';
 import { describeMachine } from './lib/machine.js';
 import { renderReport, type Row } from './report.js';
 import { TRACING_ROW, tracingRow } from './tracing.js';
+import { budgetFairnessRow } from './budget-fairness.js';
 
 /**
  * `npm run bench`: every row of the performance table, side by side in one run, written to
@@ -17,7 +18,7 @@ import { TRACING_ROW, tracingRow } from './tracing.js';
  * this process only generates load. Loopback only; every child is stopped by its pid.
  *
  * BENCH_QUICK=1 shortens every phase (for trying changes; the report says so).
- * BENCH_ONLY=throughput,latency,subscriptions,events,token,calls,burst,tracing runs some rows only (no report written).
+ * BENCH_ONLY=throughput,latency,subscriptions,events,token,calls,burst,tracing,fairness runs some rows only (no report written).
  * BENCH_PROFILE=1 starts gateways with --cpu-prof into bench/.profiles/.
  */
 
@@ -555,6 +556,9 @@ async function main() {
       ])),
       ...(await measure('burst', burstRow, [{ goal: 'upstream 429s under a 500-start burst', target: '0' }])),
       ...(await measure('tracing', () => tracingRow({ env: gatewayEnv(emulatorUrl, { PROVE_RATE_LIMIT: '10000' }), rounds: T.rounds, loadMs: T.loadMs, warmupMs: T.warmupMs, log }), [TRACING_ROW])),
+      ...(await measure('fairness', () => budgetFairnessRow({ child, stop, gatewayEnv, log }), [
+        { goal: 'Prove calls/s through the upstream budget with a CPU hog beside the gateway', target: '>= 20 of 25/s, 0 upstream 429s' },
+      ])),
     );
   } finally {
     await stopAll(children);
