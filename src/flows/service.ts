@@ -2,7 +2,9 @@ import type { Logger } from 'pino';
 import { ProveError, type ProveClient, type UnifyOutcome } from '../prove/types.js';
 import type { FlowRepository } from '../store/flow-repository.js';
 import { flowKey } from '../store/flow-repository.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Locks } from '../store/locks.js';
+import { takeLease, waitWhileHeld, type HeldLease } from '../store/leases.js';
 import type { FlowEvents } from '../events/flow-events.js';
 import { type Caller, ownerOf } from './caller.js';
 import { normalisePhoneNumber, redactPhoneNumber, type PhonePolicy } from './phone.js';
@@ -44,11 +46,12 @@ export interface FlowServiceDeps {
 // 144 random bits; base64url of 18 bytes is 24 characters.
 const FLOW_ID = /^[A-Za-z0-9_-]{24}$/;
 /**
- * How long one instance may hold a flow. It must outlast the work it guards: a token fetch (5 s),
- * a wait for the upstream budget (5 s) and unify-status with its retries (10 s deadline) add up to
- * 20 s, so a lease of 30 s never lapses under a live holder; a dead holder blocks others that long.
+ * The lease on a flow is short and renewed while its holder works (store/leases.ts): a live holder
+ * keeps it through a token fetch, a budget wait and unify-status's retries (20 s at worst), and a
+ * dead one frees it within 3 s. A waiter waits for a live holder at most HOLDER_WAIT_MS.
  */
-const FLOW_LEASE_MS = 30_000;
+const FLOW_LEASE_MS = 3_000;
+const HOLDER_WAIT_MS = 25_000;
 const LEASE_POLL_MS = 25;
 
 /**
@@ -64,6 +67,8 @@ export class FlowService {
   private readonly inflight = new Map<string, Promise<Flow>>();
   private readonly now: () => number;
   private readonly starts: WriteAheadStarts;
+  /** The lease the current exclusive() work runs under, for commit()'s fence. */
+  readonly #fenced = new AsyncLocalStorage<HeldLease>();
 
   constructor(private readonly deps: FlowServiceDeps) {
     this.now = deps.now ?? Date.now;
@@ -222,8 +227,13 @@ export class FlowService {
     return flow;
   }
 
-  private async commit(transition: Transition): Promise<Transition> {
+  private async commit(transition: Transition, lease = this.#fenced.getStore()): Promise<Transition> {
     if (transition.changed) {
+      // Fencing: a holder whose lease lapsed (it stalled; someone else may have taken over) does
+      // not write, and no one overwrites a newer stored state with an older one.
+      if (lease && !lease.kept) throw new UpstreamError(true, undefined, 'This flow was taken over while the gateway waited; try again');
+      const stored = await this.deps.repo.get(transition.flow.id);
+      if (stored && stored.version >= transition.flow.version) return { flow: stored, changed: false } as Transition;
       await this.deps.repo.save(transition.flow);
       this.deps.events.published(flowKey(transition.flow.id), transition.flow.version);
     }
@@ -244,22 +254,25 @@ export class FlowService {
   private exclusive(id: string, work: (flow: Flow) => Promise<Flow>, mode: 'share' | 'own' = 'share'): Promise<Flow> {
     const key = flowKey(id);
     const run = async (): Promise<Flow> => {
-      for (;;) {
-        const release = await this.deps.locks.acquire(`flow:${key}`, FLOW_LEASE_MS);
-        if (!release) {
-          await this.waitWhileHeld(`flow:${key}`);
+      for (let waited = 0; ; waited++) {
+        const lease = await takeLease(this.deps.locks, `flow:${key}`, FLOW_LEASE_MS);
+        if (!lease) {
+          const before = mode === 'share' ? (await this.load(id)).version : 0;
+          await waitWhileHeld(this.deps.locks, `flow:${key}`, HOLDER_WAIT_MS, LEASE_POLL_MS);
           if (mode === 'share') {
             const fresh = await this.load(id);
+            // The holder stored a change: that is the answer. Nothing stored: the holder found no
+            // change, or died with its answer (its lease lapsed): ask Prove ourselves, once.
             // Only the clock moved: that is a write, so it needs the lease.
-            if (!expireIfDue(fresh, this.now()).changed) return fresh;
+            if ((fresh.version !== before || waited > 0) && !expireIfDue(fresh, this.now()).changed) return fresh;
           }
           continue;
         }
         try {
-          const { flow: current } = await this.commit(expireIfDue(await this.load(id), this.now()));
-          return await work(current);
+          const { flow: current } = await this.commit(expireIfDue(await this.load(id), this.now()), lease);
+          return await this.#fenced.run(lease, () => work(current));
         } finally {
-          await release();
+          await lease.release();
         }
       }
     };
@@ -279,13 +292,6 @@ export class FlowService {
     const promise = work().finally(() => this.inflight.delete(key));
     this.inflight.set(key, promise);
     return promise;
-  }
-
-  private async waitWhileHeld(lock: string): Promise<void> {
-    const deadline = this.now() + FLOW_LEASE_MS;
-    while ((await this.deps.locks.held(lock)) && this.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, LEASE_POLL_MS));
-    }
   }
 
   /** Prove's failures in the domain's words. A refused credential is not the client's problem: it surfaces masked. */
