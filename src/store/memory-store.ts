@@ -1,3 +1,7 @@
+import { Keyv } from 'keyv';
+import { deserialize } from './serialization.js';
+import type { Store } from './store-backend.js';
+
 /**
  * keyv's default memory store is a plain Map that forgets an expired entry only when it is read,
  * so a long-running single instance would keep every flow, claim and limit it ever saw. This Map
@@ -43,4 +47,11 @@ export class ExpiringMap<V> extends Map<string, V> {
   stop(): void {
     clearInterval(this.sweeper);
   }
+}
+
+/** The store of a single instance: keyv on an ExpiringMap. */
+export function createMemoryStore(namespace = 'unify'): Store {
+  const map = new ExpiringMap<unknown>();
+  const keyv = new Keyv({ store: map, namespace, throwOnErrors: true, deserialize });
+  return { keyv, kind: 'memory', ping: async () => {}, ready: async () => {}, close: async () => map.stop() };
 }

@@ -1,68 +1,19 @@
-import { Keyv, type Deserialize, type DeserializedData } from 'keyv';
-import { ExpiringMap } from './memory-store.js';
-import { BoundedMemo, deepFreeze } from '../lib/bounded-memo.js';
+import { createMemoryStore } from './memory-store.js';
+import type { Store } from './store-backend.js';
 
 /**
- * The one place that decides where state lives: in process memory (one instance), or in Redis
- * (several instances behind a load balancer). Failures are loud: a Redis error throws instead of
- * reading as "not found" or a write that silently did not happen.
- *
- * The Redis store is in keyv.ts, loaded by openStore() only when a Redis URL is configured:
- * @keyv/redis and its client cost a process in memory mode ~3 MB of RSS it never uses.
+ * The one place that decides where state lives. The Redis store (redis-store.ts) is loaded only
+ * when a Redis URL is configured: @keyv/redis and its client cost a process in memory mode ~3 MB
+ * of RSS it never uses.
  */
 
-export interface Store {
-  keyv: Keyv;
-  kind: 'memory' | 'redis';
-  /** Resolves when the backend answers; rejects with the reason otherwise. */
-  ping(): Promise<void>;
-  /** Resolves once the first connection is up (at once in memory); rejects if it could not be made. */
-  ready(): Promise<void>;
-  close(): Promise<void>;
-}
-
-/**
- * keyv's defaultDeserialize (@keyv/serialize), without its reviver when there is nothing to revive.
- * Writes stay keyv's defaultSerialize, which escapes a string value starting with ':' as '::…' and
- * writes a Buffer as ':base64:…'; the reviver undoes both, and touches nothing else. A JSON string
- * that starts with ':' opens right after '{', '[', ',' or ':' (the serializer writes no spaces;
- * a '"' inside a string is always '\\"'), or at the very start of the text: where none of these
- * appears, a plain JSON.parse reads exactly what the reviver would (most reads: flows, claims).
- * Same format both ways, so values stay readable and writable by instances either side of this.
- */
-const COLON_STRING = /[[{,:]":/;
-
-const parse = (text: string): unknown =>
-  deepFreeze(text.startsWith('":') || COLON_STRING.test(text) ? JSON.parse(text, revive) : JSON.parse(text));
-
-/**
- * A polled flow is read again and again while unchanged, and one stored text always reads as the
- * same value: the last 512 texts keep their parsed value, frozen since it is handed out more than
- * once (nothing changes a stored record in place: the domain makes new flows). The memory store
- * hands back the very string it holds, so a hit is one Map lookup instead of parsing a flow record;
- * Redis hands back an equal string, and hashing it is still cheaper than parsing it.
- */
-const parsed = new BoundedMemo(parse, 512);
-
-export const deserialize: Deserialize = <Value>(text: string) => parsed.get(text) as DeserializedData<Value>;
-
-function revive(_key: string, value: unknown): unknown {
-  if (typeof value === 'string') {
-    if (value.startsWith(':base64:')) return Buffer.from(value.slice(8), 'base64');
-    return value.startsWith(':') ? value.slice(1) : value;
-  }
-  return value;
-}
-
-export function createMemoryStore(namespace = 'unify'): Store {
-  const map = new ExpiringMap<unknown>();
-  const keyv = new Keyv({ store: map, namespace, throwOnErrors: true, deserialize });
-  return { keyv, kind: 'memory', ping: async () => {}, ready: async () => {}, close: async () => map.stop() };
-}
+export type { Store } from './store-backend.js';
+export { createMemoryStore } from './memory-store.js';
+export { deserialize } from './serialization.js';
 
 /** The store for a configuration: in memory without a Redis URL, in Redis with one. */
 export async function openStore(redisUrl: string | undefined, namespace = 'unify'): Promise<Store> {
   if (!redisUrl) return createMemoryStore(namespace);
-  const { createRedisStore } = await import('./keyv.js');
+  const { createRedisStore } = await import('./redis-store.js');
   return createRedisStore(redisUrl, namespace);
 }

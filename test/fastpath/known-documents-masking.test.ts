@@ -10,7 +10,7 @@ import { schema, type GraphQLContext } from '../../src/schema/index.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { readBodyWithin } from '../../src/security/body-limit.js';
 import { ApiKeys } from '../../src/security/caller.js';
-import { createStore, type Store } from '../../src/store/keyv.js';
+import { createStore, type Store } from '../../src/store/redis-store.js';
 import { FlowRepository } from '../../src/store/flow-repository.js';
 import { processLocks } from '../../src/store/locks.js';
 import { createFlowEvents } from '../../src/events/flow-events.js';

@@ -4,7 +4,7 @@ import { parse, print } from 'graphql';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { createGateway, type Gateway } from '../../src/app/gateway.js';
-import { createStore, type Store } from '../../src/store/keyv.js';
+import { createStore, type Store } from '../../src/store/redis-store.js';
 import { FlowRepository, flowKey } from '../../src/store/flow-repository.js';
 import { createFlowEvents, type FlowEvents } from '../../src/events/flow-events.js';
 import { expiryWheel } from '../../src/flows/flow-watch.js';

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { createStore, type Store } from '../../src/store/keyv.js';
+import { createStore, type Store } from '../../src/store/redis-store.js';
 import { redisLocks } from '../../src/store/locks.js';
 import { probeRedis } from '../live/support.js';
 

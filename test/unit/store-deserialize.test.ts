@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultDeserialize, defaultSerialize } from '@keyv/serialize';
-import { deserialize } from '../../src/store/keyv.js';
+import { deserialize } from '../../src/store/redis-store.js';
 
 /** The store's reads without keyv's reviver must read exactly what keyv's own deserializer reads. */
 const values: unknown[] = [

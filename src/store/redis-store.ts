@@ -1,13 +1,17 @@
 import { Keyv } from 'keyv';
 import KeyvRedis, { type RedisClientConnectionType } from '@keyv/redis';
-import { createMemoryStore, deserialize, type Store } from './store.js';
+import { createMemoryStore } from './memory-store.js';
+import { deserialize } from './serialization.js';
+import type { Store } from './store-backend.js';
 
 /**
- * The Redis store (store.ts has the memory one and the Store interface). Imported statically, this
- * module loads @keyv/redis: the gateway reaches it through openStore(), only when Redis is configured.
+ * The Redis store (memory-store.ts has the memory one, store-backend.ts the Store interface).
+ * Imported statically, this module loads @keyv/redis: the gateway reaches it through openStore(),
+ * only when Redis is configured.
  */
 
-export { deserialize, type Store } from './store.js';
+export { deserialize } from './serialization.js';
+export type { Store } from './store-backend.js';
 
 const PING_KEY = 'ping';
 
