@@ -29,7 +29,7 @@ import { registerCircuitMetric, withCircuitBreaker, type CircuitBreakerOptions }
 import { guardBudget, guardEvents, guardKeyv, guardLocks, logRedisConnection, StoreOutageLog } from '../resilience/store-guard.js';
 import { createReadiness, type Readiness } from '../resilience/readiness.js';
 import { HttpDrain } from '../resilience/http-drain.js';
-import { ResumableFlowService } from '../resilience/resumable-flows.js';
+import { resumableWatches } from '../resilience/resumable-flows.js';
 import { createRoutes, EMULATOR_PREFIX } from './routes.js';
 import { createShutdown, type ShutdownReport } from './shutdown.js';
 
@@ -233,8 +233,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   registerCircuitMetric(metrics.registry, prove);
   // With tracing on, each step of the flow service is a span (src/observability/flow-spans.ts).
   resolveFlows(
-    traceSteps(new ResumableFlowService({
+    traceSteps(new FlowService({
       prove,
+      wrapWatch: resumableWatches(logger),
       repo: metrics.instrumentRepository(new FlowRepository(guardKeyv(store.keyv, storeLog), options.now)),
       events,
       locks: redis ? guardLocks(redisLocks(redis.pub), redis.pub, storeLog) : processLocks(),

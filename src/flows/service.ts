@@ -40,8 +40,18 @@ export interface FlowServiceDeps {
   flowTtlMs: number;
   logger: Logger;
   startGuard?: StartGuard;
+  /**
+   * Wraps every watch (resilience/resumable-flows.ts: a watch that outlives a store outage). Gets
+   * a function that starts the plain watch, as often as it needs one.
+   */
+  wrapWatch?: WrapWatch;
   now?: () => number;
 }
+
+export type WrapWatch = (
+  start: (signal: AbortSignal | undefined) => AsyncIterator<Flow>,
+  signal: AbortSignal | undefined,
+) => AsyncIterableIterator<Flow>;
 
 // 144 random bits; base64url of 18 bytes is 24 characters.
 const FLOW_ID = /^[A-Za-z0-9_-]{24}$/;
@@ -157,7 +167,8 @@ export class FlowService {
    * value arrives, which for a quiet flow would be its expiry.
    */
   watch(id: string, signal?: AbortSignal): AsyncIterableIterator<Flow> {
-    return new FlowWatch(id, this.#watchSource, signal);
+    const start = (inner: AbortSignal | undefined) => new FlowWatch(id, this.#watchSource, inner);
+    return this.deps.wrapWatch ? this.deps.wrapWatch(start, signal) : start(signal);
   }
 
   readonly #watchSource: FlowWatchSource = {

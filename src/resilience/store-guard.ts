@@ -10,7 +10,7 @@ import type { UpstreamBudget } from '../security/upstream-budget.js';
  * What a store (Redis) outage looks like to callers: a typed, retryable error, never a silent
  * "not found" nor a write that quietly did not happen.
  *
- * The store already throws rather than answer "not found" when Redis is down (src/store/keyv.ts:
+ * The store already throws rather than answer "not found" when Redis is down (src/store/redis-store.ts:
  * throwOnErrors, no offline queue). These guards give every such failure one shape:
  * StoreUnavailableError, an UpstreamError { retryable: true, upstreamStatus: null } — the error
  * clients already handle as "nothing happened, try again" — so startUnify, unifyStatus and
