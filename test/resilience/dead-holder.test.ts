@@ -69,5 +69,5 @@ describe.skipIf(!bin)('a lease holder killed mid-call', () => {
       watch.stop();
       await client.dispose();
     }
-  });
+  }, 60_000);
 });
