@@ -10,7 +10,7 @@ import { AuthTokenSigner } from './authtoken.js';
 import { ApiError, Codes } from './errors.js';
 import { FaultInjector } from './faults.js';
 import { readForm, readJson, sendJson } from './http.js';
-import type { EmulatorOptions, ProveEmulator } from './index.js';
+import type { EmulatorOptions, ProveEmulator } from './types.js';
 import { KeyStore } from './keys.js';
 import { OAuthServer } from './oauth.js';
 import { SANDBOX_USERS } from './phone.js';

@@ -4,25 +4,6 @@
  * It shares no code with src/prove or src/flows on purpose: it is a second, independent reading
  * of Prove's API, so a misreading cannot hide in both.
  */
-export interface EmulatorOptions {
-  clientId?: string;            // default process.env.EMULATOR_CLIENT_ID ?? 'emulator-client'
-  clientSecret?: string;        // default process.env.EMULATOR_CLIENT_SECRET ?? 'emulator-secret'
-  flowTtlMs?: number;           // 15 min: correlationId/flow lifetime from the unify response
-  otpWindowMs?: number;         // 2 min from send
-  linkWindowMs?: number;        // 3 min from send
-  tokenTtlSeconds?: number;     // 3600
-  rateLimitPerSecond?: number;  // 25 (per OAuth client, over /v3/* calls; 0 disables) -> 429 with Retry-After: 1
-  now?: () => number;           // clock, default Date.now
-}
-
-export interface ProveEmulator {
-  /** Node http handler. Paths are relative to the emulator root: the gateway mounts it under a prefix and rewrites req.url before calling. */
-  handle(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void;
-  /** Serve alone on its own port (0 = ephemeral). */
-  listen(options?: { port?: number; host?: string }): Promise<{ url: string; close(): Promise<void> }>;
-  /** Clears timers / pending hung responses so a process can exit. */
-  close(): Promise<void>;
-}
-
+export type { EmulatorOptions, ProveEmulator } from './types.js';
 export { createProveEmulator } from './emulator.js';
 export { SANDBOX_USERS, type SandboxUser } from './phone.js';

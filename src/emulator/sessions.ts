@@ -84,6 +84,7 @@ export class Sessions {
   ) {}
 
   start(body: UnifyBody): { success: 'pending'; correlationId: string; authToken: string } {
+    if (body.phoneNumber === undefined) throw malformed('phoneNumber is required');
     const phone = canonicalPhone(body.phoneNumber);
     const user = findSandboxUser(phone);
     if (!user) throw new ApiError(400, Codes.noTestUser, 'no test user found');

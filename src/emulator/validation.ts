@@ -15,33 +15,51 @@ const optionalBoolean = (field: string) =>
 
 /** Letters, digits and `- . _ + = / : ?`, per Prove's finalTargetUrl rule. */
 const FINAL_TARGET_URL = /^[A-Za-z0-9\-._+=/:?]+$/;
+/** Prove: phone numbers are "alphanumeric with symbols '+'". */
+const PHONE_CHARS = /^[A-Za-z0-9+]+$/;
+/** Prove: emailAddress is "alphanumeric with symbols '@.+'". */
+const EMAIL_CHARS = /^[A-Za-z0-9@.+]+$/;
+/** Prove: ipAddress is "alphanumeric with '.:' symbols". */
+const IP_CHARS = /^[A-Za-z0-9.:]+$/;
+
+/** A string field that must match Prove's character rule for it (and not be empty). */
+const charRule = (field: string, pattern: RegExp, rule: string) =>
+  requiredString(field).refine((v) => v.length > 0, `${field} must not be empty`).refine((v) => pattern.test(v), `${field} may contain only ${rule}`);
+const optionalCharRule = (field: string, pattern: RegExp, rule: string) =>
+  charRule(field, pattern, rule).nullish().transform((v) => v ?? undefined);
+
+const phoneRule = 'letters, digits and +';
 
 export const unifyBody = z
   .object({
     possessionType: z.enum(['mobile', 'desktop', 'none'], {
       errorMap: () => ({ message: 'possessionType must be one of mobile, desktop, none' }),
     }),
-    phoneNumber: requiredString('phoneNumber'),
+    phoneNumber: optionalCharRule('phoneNumber', PHONE_CHARS, phoneRule),
     finalTargetUrl: optionalString('finalTargetUrl')
       .refine((v) => v === undefined || v.length <= 128, 'finalTargetUrl must be at most 128 characters')
       .refine(
         (v) => v === undefined || FINAL_TARGET_URL.test(v),
         'finalTargetUrl may contain only letters, digits and - . _ + = / : ?',
       ),
+    // Non-ASCII is allowed; the limit counts characters, not bytes.
     smsMessage: optionalString('smsMessage').refine(
-      (v) => v === undefined || v.length <= 160,
+      (v) => v === undefined || [...v].length <= 160,
       'smsMessage must be at most 160 characters',
     ),
-    clientRequestId: optionalString('clientRequestId'),
+    // Required by the newest API (since SDK 0.13.2); any format, but not empty.
+    clientRequestId: requiredString('clientRequestId').refine((v) => v.length > 0, 'clientRequestId must not be empty'),
     clientCustomerId: optionalString('clientCustomerId'),
     clientHumanId: optionalString('clientHumanId'),
     allowOTPRetry: optionalBoolean('allowOTPRetry'),
     rebind: optionalBoolean('rebind'),
     checkReputation: optionalBoolean('checkReputation'),
+    // Prove's one-customer workaround: typed, accepted, and without effect here.
+    mobileAuthEnabled: optionalBoolean('mobileAuthEnabled'),
     deviceId: optionalString('deviceId'),
     proveId: optionalString('proveId'),
-    emailAddress: optionalString('emailAddress'),
-    ipAddress: optionalString('ipAddress'),
+    emailAddress: optionalCharRule('emailAddress', EMAIL_CHARS, 'letters, digits and @ . +'),
+    ipAddress: optionalCharRule('ipAddress', IP_CHARS, 'letters, digits and . :'),
   })
   .superRefine((body, ctx) => {
     if (body.possessionType === 'desktop' && body.finalTargetUrl === undefined) {
@@ -53,12 +71,14 @@ export type UnifyBody = z.infer<typeof unifyBody>;
 export const statusBody = z.object({
   correlationId: requiredString('correlationId'),
   clientRequestId: optionalString('clientRequestId'),
+  // Older reference pages and the SDK's request example send it; it is read for its format only.
+  phoneNumber: optionalCharRule('phoneNumber', PHONE_CHARS, phoneRule),
 });
 export type StatusBody = z.infer<typeof statusBody>;
 
 export const bindBody = z.object({
   correlationId: requiredString('correlationId'),
-  phoneNumber: requiredString('phoneNumber'),
+  phoneNumber: charRule('phoneNumber', PHONE_CHARS, phoneRule),
   clientRequestId: optionalString('clientRequestId'),
 });
 export type BindBody = z.infer<typeof bindBody>;

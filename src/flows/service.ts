@@ -190,7 +190,8 @@ export class FlowService {
     const flow: Flow = {
       id,
       correlationId: started.correlationId,
-      authToken: started.authToken,
+      // Prove may answer without one (the newest SDK types it optional); the flow exists all the same.
+      authToken: started.authToken ?? '',
       possessionType: start.possessionType,
       phoneNumber: start.phoneNumber,
       state: 'PENDING',

@@ -40,7 +40,8 @@ export const stateFromBind = (success: ProveSuccess): FlowState => (success === 
 export function toEvaluations(evaluation: Record<string, EvaluationCategory> | undefined): Evaluation[] {
   return Object.entries(evaluation ?? {}).map(([category, { result, failureReasons }]) => ({
     category,
-    result,
+    // Prove's own examples send categories without a result: say so rather than guess pass or fail.
+    result: result ?? 'unknown',
     failureReasons: Object.entries(failureReasons).map(([code, description]) => ({
       // Codes are an open set; a non-numeric key is kept (as -1) rather than silently dropped.
       code: /^\d+$/.test(code) ? Number(code) : -1,

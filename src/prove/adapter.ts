@@ -3,6 +3,7 @@
  * our schemas, attaches the shared token (refreshing it once after a 401), classifies failures
  * into ProveError, parses 2xx bodies with our schemas, and retries only unify-status.
  */
+import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import {
   createRedactor,
@@ -127,6 +128,7 @@ export function createProveClient(options: ProveClientOptions): ProveClient {
       kind: 'unauthorized',
       endpoint,
       status: 401,
+      proveCode: errorFromStatus(endpoint, second, [], redact).proveCode,
       message: `Prove ${endpoint} refused a freshly issued access token (401)`,
     });
   }
@@ -156,9 +158,10 @@ export function createProveClient(options: ProveClientOptions): ProveClient {
   }
 
   return {
-    // Never retried: a second unify sends another SMS and opens another flow.
+    // Never retried: a second unify sends another SMS and opens another flow. Prove requires a
+    // clientRequestId (a GUID, no PII): one is made when the caller has none.
     unify: (request, opts?: CallOptions) =>
-      call('/v3/unify', UnifyRequestSchema, request, UnifyStartedSchema, timeoutMs, opts?.signal),
+      call('/v3/unify', UnifyRequestSchema, { ...request, clientRequestId: request.clientRequestId ?? randomUUID() }, UnifyStartedSchema, timeoutMs, opts?.signal),
 
     // Never retried: binding is a state change on Prove's side.
     unifyBind: (request, opts?: CallOptions) =>

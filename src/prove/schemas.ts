@@ -83,20 +83,59 @@ const optionalString = z
   .nullish()
   .transform((v) => v ?? undefined);
 
-const evaluationCategory = z.object({
-  result: z.string(),
-  // An object keyed by the numeric code as a string (not an array); codes are an open set.
-  failureReasons: z
-    .record(z.string(), z.union([z.string(), z.number()]).transform((v) => String(v)))
-    .nullish()
-    .transform((v) => v ?? {}),
-}) satisfies z.ZodType<EvaluationCategory, z.ZodTypeDef, unknown>;
+/**
+ * One evaluation category, read as loosely as Prove writes it: the SDK types each category as an
+ * open object and its own examples send `{}` (and even a category named "success"). A missing or
+ * non-string `result`, unknown keys, or failureReasons that are not an object are not errors:
+ * what can be read is kept, and the outcome (`success`) still decides the flow.
+ */
+const evaluationCategory = z
+  .unknown()
+  .transform((value): EvaluationCategory | undefined => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+    const { result, failureReasons } = value as Record<string, unknown>;
+    return {
+      ...(typeof result === 'string' ? { result } : {}),
+      failureReasons: readFailureReasons(failureReasons),
+    };
+  });
 
-export const UnifyStartedSchema = z.object({
-  success: success.pipe(z.literal('pending')),
-  correlationId: z.string().min(1),
-  authToken: z.string().min(1),
-}) satisfies z.ZodType<UnifyStarted, z.ZodTypeDef, unknown>;
+/** An object keyed by the numeric code as a string (not an array); codes are an open set. */
+function readFailureReasons(value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+  const reasons: Record<string, string> = {};
+  for (const [code, text] of Object.entries(value)) {
+    if (typeof text === 'string' || typeof text === 'number') reasons[code] = String(text);
+    else if (text !== null && text !== undefined) reasons[code] = '';
+  }
+  return reasons;
+}
+
+/** Categories that are not objects (a bare string, null) are dropped; an evaluation that is not an object is absent. */
+const evaluation = z
+  .unknown()
+  .transform((value): Record<string, EvaluationCategory> | undefined => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+    const categories: Record<string, EvaluationCategory> = {};
+    for (const [name, raw] of Object.entries(value)) {
+      const category = evaluationCategory.parse(raw);
+      if (category) categories[name] = category;
+    }
+    return categories;
+  });
+
+/**
+ * The unify answer. The newest SDK types `success` as any string (a reference example shows
+ * "success") and authToken as optional: whatever Prove says, a correlationId means a flow was
+ * opened (and an SMS may be on its way), so nothing but a missing correlationId is refused.
+ */
+export const UnifyStartedSchema = z
+  .object({
+    success,
+    correlationId: z.string().min(1),
+    authToken: optionalString,
+  })
+  .transform(dropUndefined) satisfies z.ZodType<UnifyStarted, z.ZodTypeDef, unknown>;
 
 export const UnifyOutcomeSchema = z
   .object({
@@ -106,12 +145,12 @@ export const UnifyOutcomeSchema = z
     deviceId: optionalString,
     clientHumanId: optionalString,
     clientRequestId: optionalString,
-    evaluation: z
-      .record(z.string(), evaluationCategory)
-      .nullish()
-      .transform((v) => v ?? undefined),
+    evaluation,
   })
   .transform(dropUndefined) satisfies z.ZodType<UnifyOutcome, z.ZodTypeDef, unknown>;
+
+/** POST /v3/device/revoke: `{ success: boolean }` (read loosely: a string "true" counts). */
+export const DeviceRevokedSchema = z.object({ success }).transform(({ success: s }) => ({ success: s === 'true' }));
 
 /** `{ code?, message }` on every error status; both parts are optional here since proxies send anything. */
 export const ErrorBodySchema = z.object({

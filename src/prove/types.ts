@@ -24,17 +24,22 @@ export interface UnifyRequest {
   ipAddress?: string;
 }
 
+/**
+ * Prove's answer to /v3/unify. `success` is normally "pending", but the newest SDK types it as any
+ * string, and `authToken` as optional: the flow exists either way (its correlationId says so).
+ */
 export interface UnifyStarted {
-  success: 'pending';
+  success: string;
   correlationId: string;
-  authToken: string;
+  authToken?: string;
 }
 
 /** Prove's `success`, normalised to a string (the API and its docs disagree on boolean vs string). */
 export type ProveSuccess = 'true' | 'false' | 'pending' | 'possession_required' | (string & {});
 
 export interface EvaluationCategory {
-  result: string;
+  /** "pass" or "fail"; absent when Prove sent the category without one (its own examples do). */
+  result?: string;
   /** Keyed by Prove's numeric code as a string, e.g. { "9101": "phone number does not match the Prove Key" }. */
   failureReasons: Record<string, string>;
 }

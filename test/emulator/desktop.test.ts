@@ -20,7 +20,7 @@ describe('desktop possession (Instant Link)', () => {
     const d = await h.device(f.authToken, { instantLink: true });
     expect(d.body).toEqual({ result: 'finished' });
     const s = await h.status(f.correlationId);
-    expect(s.body).toEqual({ success: 'true', phoneNumber: '2001004014', proveId: expect.any(String), clientHumanId: 'h1', evaluation: passed });
+    expect(s.body).toEqual({ success: 'true', phoneNumber: '2001004014', proveId: expect.any(String), clientHumanId: 'h1', clientRequestId: expect.any(String), evaluation: passed });
   });
 
   it('ignores the Prove Key, even one of another number', async () => {

@@ -2,6 +2,7 @@
  * Test fixture: a real emulator on an ephemeral port, and thin fetch wrappers that speak to it
  * the way a client would (status code + parsed body).
  */
+import { randomUUID } from 'node:crypto';
 import { createProveEmulator, type EmulatorOptions, type ProveEmulator } from '../../src/emulator/index.js';
 
 export const CLIENT_ID = 'test-client';
@@ -30,6 +31,15 @@ export interface Harness {
   status(correlationId: string, extra?: Record<string, unknown>): Promise<Reply>;
   bind(correlationId: string, phoneNumber: string): Promise<Reply>;
   device(authToken: string, extra?: Record<string, unknown>): Promise<Reply>;
+}
+
+/**
+ * Prove requires a clientRequestId on every unify: a test about something else gets one unless it
+ * names the key itself (the tests of that rule send raw bodies through `request`).
+ */
+function withRequestId(path: string, body: unknown): unknown {
+  const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
+  return path === '/v3/unify' && isObject && !('clientRequestId' in body) ? { clientRequestId: randomUUID(), ...body } : body;
 }
 
 async function toReply(res: Response): Promise<Reply> {
@@ -65,7 +75,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Harn
   const api = async (path: string, body: unknown, tok?: string | null): Promise<Reply> => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (tok !== null) headers.authorization = `Bearer ${tok ?? (cached ??= await token())}`;
-    return request(path, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    return request(path, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(withRequestId(path, body)) });
   };
 
   const sim = (path: string, body?: unknown): Promise<Reply> =>

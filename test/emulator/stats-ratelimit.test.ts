@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep, startEmulator, type Harness } from './helpers.js';
 
-const unify = { possessionType: 'mobile', phoneNumber: '2001004014' };
+const unify = { possessionType: 'mobile', phoneNumber: '2001004014', clientRequestId: 'rate-limit-test' };
 
 describe('/sim/stats', () => {
   let h: Harness;

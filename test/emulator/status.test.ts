@@ -25,7 +25,7 @@ describe('unify-status', () => {
     const f = await h.start({ possessionType: 'mobile', phoneNumber });
     const s = await h.status(f.correlationId);
     expect(s.status).toBe(200);
-    expect(s.body).toEqual({ success: 'false', phoneNumber, evaluation: POSSESSION_INCOMPLETE });
+    expect(s.body).toEqual({ success: 'false', phoneNumber, clientRequestId: expect.any(String), evaluation: POSSESSION_INCOMPLETE });
     // The session is over: the device can no longer authenticate, and status stays false.
     const d = await h.device(f.authToken, { otp: '1234' });
     expect(d.status).toBe(400);

@@ -24,9 +24,9 @@ describe('possession flows through the adapter', () => {
     });
     expect(started.success).toBe('pending');
     expect(started.correlationId).toMatch(UUID);
-    expect(started.authToken.length).toBeGreaterThan(10);
+    expect(started.authToken!.length).toBeGreaterThan(10);
 
-    const device = await emu.authenticate({ authToken: started.authToken, otp: '1234' });
+    const device = await emu.authenticate({ authToken: started.authToken!, otp: '1234' });
     expect(device.result).toBe('finished');
 
     const outcome = await emu.client.unifyStatus({ correlationId: started.correlationId, clientRequestId: 'req-mobile-1' });
@@ -47,11 +47,11 @@ describe('possession flows through the adapter', () => {
   it("a key holding another number: false with failureReasons { '9101': … }", async () => {
     const emu = await startEmulator();
     const first = await emu.client.unify({ possessionType: 'mobile', phoneNumber: '2001004014' });
-    const { deviceId } = await emu.authenticate({ authToken: first.authToken, otp: '1234' });
+    const { deviceId } = await emu.authenticate({ authToken: first.authToken!, otp: '1234' });
     await emu.client.unifyStatus({ correlationId: first.correlationId });
 
     const second = await emu.client.unify({ possessionType: 'mobile', phoneNumber: '2001004015', deviceId });
-    await emu.authenticate({ authToken: second.authToken, deviceId });
+    await emu.authenticate({ authToken: second.authToken!, deviceId });
     const outcome = await emu.client.unifyStatus({ correlationId: second.correlationId });
     expect(outcome.success).toBe('false');
     expect(outcome.deviceId).toBeUndefined();
@@ -71,7 +71,7 @@ describe('possession flows through the adapter', () => {
   it('none: possession_required, then unify-bind returns the bound key', async () => {
     const emu = await startEmulator();
     const started = await emu.client.unify({ possessionType: 'none', phoneNumber: '2001004015', clientRequestId: 'req-none' });
-    await emu.authenticate({ authToken: started.authToken });
+    await emu.authenticate({ authToken: started.authToken! });
     const status = await emu.client.unifyStatus({ correlationId: started.correlationId });
     expect(status.success).toBe('possession_required');
 
@@ -89,7 +89,7 @@ describe('possession flows through the adapter', () => {
   it('desktop: Instant Link, no key', async () => {
     const emu = await startEmulator();
     const started = await emu.client.unify({ possessionType: 'desktop', phoneNumber: '2001004014', finalTargetUrl: 'https://example.com/done' });
-    await emu.authenticate({ authToken: started.authToken, instantLink: true });
+    await emu.authenticate({ authToken: started.authToken!, instantLink: true });
     const outcome = await emu.client.unifyStatus({ correlationId: started.correlationId });
     expect(outcome.success).toBe('true');
     expect(outcome.deviceId).toBeUndefined();

@@ -125,9 +125,12 @@ describe('response schemas', () => {
     expect(UnifyOutcomeSchema.parse({ success: 'possession_required' }).success).toBe('possession_required');
   });
 
-  it('accept unify only when pending', () => {
+  it('accept any unify answer that names a correlationId: the flow exists whatever `success` says', () => {
     expect(UnifyStartedSchema.safeParse({ success: 'pending', correlationId: 'c', authToken: 'a' }).success).toBe(true);
-    expect(UnifyStartedSchema.safeParse({ success: 'true', correlationId: 'c', authToken: 'a' }).success).toBe(false);
+    expect(UnifyStartedSchema.parse({ success: 'success', correlationId: 'c', authToken: 'a' })).toEqual({ success: 'success', correlationId: 'c', authToken: 'a' });
+    expect(UnifyStartedSchema.parse({ success: true, correlationId: 'c' })).toEqual({ success: 'true', correlationId: 'c' });
+    expect(UnifyStartedSchema.safeParse({ success: 'pending', authToken: 'a' }).success).toBe(false);
+    expect(UnifyStartedSchema.safeParse({ success: 'pending', correlationId: '', authToken: 'a' }).success).toBe(false);
   });
 });
 

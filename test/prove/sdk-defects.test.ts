@@ -30,7 +30,7 @@ describe('@prove-identity/prove-api 0.9.6 as shipped', () => {
   it('Proveapi rejects a real 200 from /v3/unify with SDKValidationError on `success` (defect 1)', async () => {
     const emu = await startEmulator();
     const sdk = new Proveapi({ serverURL: emu.url, security });
-    const err = await sdk.v3.v3UnifyRequest({ possessionType: 'mobile', phoneNumber: '2001004018' }).catch((e: unknown) => e);
+    const err = await sdk.v3.v3UnifyRequest({ possessionType: 'mobile', phoneNumber: '2001004018', clientRequestId: 'defect-1' }).catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(SDKValidationError);
     expect((err as SDKValidationError).rawMessage).toBe('Response validation failed');
@@ -42,7 +42,7 @@ describe('@prove-identity/prove-api 0.9.6 as shipped', () => {
   it('the standalone function returns { ok: false } for the same 200', async () => {
     const emu = await startEmulator();
     const core = new ProveapiCore({ serverURL: emu.url, security });
-    const result = await v3V3UnifyRequest(core, { possessionType: 'mobile', phoneNumber: '2001004018' });
+    const result = await v3V3UnifyRequest(core, { possessionType: 'mobile', phoneNumber: '2001004018', clientRequestId: 'defect-1b' });
     expect(result.ok).toBe(false);
     expect(result.ok ? undefined : result.error).toBeInstanceOf(SDKValidationError);
   });
@@ -79,7 +79,7 @@ describe('@prove-identity/prove-api 0.9.6 as shipped', () => {
   it('four cold concurrent calls make four /token requests (defect 5)', async () => {
     const emu = await startEmulator();
     const sdk = new Proveapi({ serverURL: emu.url, security });
-    await Promise.allSettled(Array.from({ length: 4 }, () => sdk.v3.v3UnifyRequest({ possessionType: 'mobile', phoneNumber: '2001004018' })));
+    await Promise.allSettled(Array.from({ length: 4 }, () => sdk.v3.v3UnifyRequest({ possessionType: 'mobile', phoneNumber: '2001004018', clientRequestId: 'defect-1' })));
     expect((await emu.stats()).calls['/token']).toBe(4);
   });
 });

@@ -188,13 +188,20 @@ describe('classification of odd answers', () => {
     expect(await rejection(client.unifyStatus({ correlationId: CORRELATION_ID }))).toMatchObject({ kind: 'unavailable', status: 200 });
   });
 
-  it('a unify 200 without an authToken is unavailable', async () => {
+  it('a unify 200 without an authToken still opens the flow (the newest SDK types authToken as optional)', async () => {
     const { client } = await setup((req) =>
       req.path === '/v3/unify' ? { json: { success: 'pending', correlationId: CORRELATION_ID } } : undefined,
     );
+    expect(await client.unify({ possessionType: 'mobile', phoneNumber: '2001004014' })).toEqual({ success: 'pending', correlationId: CORRELATION_ID });
+  });
+
+  it('a unify 200 without a correlationId is unavailable: there is no flow to follow', async () => {
+    const { client } = await setup((req) =>
+      req.path === '/v3/unify' ? { json: { success: 'pending', authToken: 'eyJ.x.y' } } : undefined,
+    );
     const err = await rejection(client.unify({ possessionType: 'mobile', phoneNumber: '2001004014' }));
     expect(err).toMatchObject({ kind: 'unavailable', status: 200 });
-    expect(err.message).toContain('authToken');
+    expect(err.message).toContain('correlationId');
   });
 
   it('404 is unavailable and not retried, even on unify-status', async () => {
