@@ -11,6 +11,7 @@ import { ApiError, Codes } from './errors.js';
 import { FaultInjector } from './faults.js';
 import { readForm, readJson, sendJson } from './http.js';
 import type { EmulatorOptions, ProveEmulator } from './types.js';
+import { Device } from './device.js';
 import { KeyStore } from './keys.js';
 import { OAuthServer } from './oauth.js';
 import { SANDBOX_USERS } from './phone.js';
@@ -19,6 +20,7 @@ import { Sessions } from './sessions.js';
 import { Stats } from './stats.js';
 import {
   bindBody,
+  deviceRevokeBody,
   faultBody,
   parseBody,
   simAuthenticateBody,
@@ -38,6 +40,7 @@ export function createProveEmulator(options: EmulatorOptions = {}): ProveEmulato
     now,
   });
   const keys = new KeyStore();
+  const signer = new AuthTokenSigner();
   const sessions = new Sessions(
     {
       flowTtlMs: options.flowTtlMs ?? 15 * 60_000,
@@ -46,8 +49,9 @@ export function createProveEmulator(options: EmulatorOptions = {}): ProveEmulato
       now,
     },
     keys,
-    new AuthTokenSigner(),
+    signer,
   );
+  const device = new Device(sessions, signer, { phoneNumberChange: options.phoneNumberChange ?? true });
   const limiter = new RateLimiter(options.rateLimitPerSecond ?? 25, now);
   const stats = new Stats();
   const faults = new FaultInjector();
@@ -75,7 +79,7 @@ export function createProveEmulator(options: EmulatorOptions = {}): ProveEmulato
       }
     };
 
-  /** OAuth then the per-client rate limit, shared by the three /v3 endpoints. */
+  /** OAuth then the per-client rate limit, shared by the /v3 endpoints. */
   const authorize = (req: IncomingMessage): void => {
     const clientId = oauth.authenticate(req.headers.authorization);
     if (!limiter.allow(clientId)) {
@@ -127,8 +131,17 @@ export function createProveEmulator(options: EmulatorOptions = {}): ProveEmulato
         return sessions.bind(parseBody(bindBody, await readJson(req)));
       }),
     },
+    '/v3/device/revoke': {
+      POST: proveEndpoint('/v3/device/revoke', async (req) => {
+        authorize(req);
+        const body = parseBody(deviceRevokeBody, await readJson(req));
+        // Revoking twice is still a revoked key; a deviceId never issued is Prove's 404 8011.
+        if (keys.revoke(body.deviceId) === 'unknown') throw new ApiError(404, Codes.notFound, 'device not found');
+        return { success: true };
+      }),
+    },
     '/sim/authenticate': {
-      POST: sim(async (req) => sessions.authenticate(parseBody(simAuthenticateBody, await readJson(req)))),
+      POST: sim(async (req) => device.authenticate(parseBody(simAuthenticateBody, await readJson(req)))),
     },
     '/sim/stats': { GET: sim(() => stats.snapshot()) },
     '/sim/stats/reset': {

@@ -10,6 +10,8 @@ export const Codes = {
   outOfOrder: 8003,
   noTestUser: 8007,
   badCorrelationId: 8008,
+  /** "Identity Not Found": /v3/device/revoke for a deviceId Prove does not know. */
+  notFound: 8011,
 } as const;
 
 /** Thrown anywhere below the router; the router turns it into one JSON response. */

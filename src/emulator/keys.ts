@@ -9,6 +9,7 @@ export class KeyStore {
   /** deviceId -> canonical phone number it holds (undefined = unbound). */
   private readonly keys = new Map<string, string | undefined>();
   private readonly proveIds = new Map<string, string>();
+  private readonly revoked = new Set<string>();
 
   /** A new key; deviceIds are opaque and unguessable, like Prove's. */
   create(phone?: string): string {
@@ -28,6 +29,24 @@ export class KeyStore {
 
   bind(deviceId: string, phone: string): void {
     this.keys.set(deviceId, phone);
+  }
+
+  /**
+   * Deactivates a key (lost device, account takeover): it no longer authenticates on its own.
+   * 'unknown' for a deviceId this emulator never issued.
+   */
+  revoke(deviceId: string): 'revoked' | 'already' | 'unknown' {
+    if (this.keys.delete(deviceId)) {
+      this.revoked.add(deviceId);
+      return 'revoked';
+    }
+    return this.revoked.has(deviceId) ? 'already' : 'unknown';
+  }
+
+  /** The number behind a proveId handed out earlier; undefined for one never issued. */
+  phoneOfProveId(proveId: string): string | undefined {
+    for (const [phone, id] of this.proveIds) if (id === proveId) return phone;
+    return undefined;
   }
 
   proveIdFor(phone: string): string {

@@ -13,6 +13,12 @@ export interface EmulatorOptions {
   tokenTtlSeconds?: number;     // 3600
   rateLimitPerSecond?: number;  // 25 (per OAuth client, over /v3/* calls; 0 disables) -> 429 with Retry-After: 1
   now?: () => number;           // clock, default Date.now
+  /**
+   * The client SDK's phone-number change, which Prove enables per credential: /sim/authenticate
+   * with another sandbox number verifies that number (default true). false: a device on another
+   * line fails possession.
+   */
+  phoneNumberChange?: boolean;
 }
 
 export interface ProveEmulator {

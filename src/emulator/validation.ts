@@ -88,11 +88,19 @@ export const simAuthenticateBody = z.object({
   otp: optionalString('otp'),
   instantLink: optionalBoolean('instantLink'),
   deviceId: optionalString('deviceId'),
-  phoneNumber: optionalString('phoneNumber'),
+  phoneNumber: optionalCharRule('phoneNumber', PHONE_CHARS, phoneRule),
+  /** The person asked for another SMS (the client SDK's resend). */
+  resend: optionalBoolean('resend'),
 });
 export type SimAuthenticateBody = z.infer<typeof simAuthenticateBody>;
 
-export const FAULT_ENDPOINTS = ['/token', '/v3/unify', '/v3/unify-status', '/v3/unify-bind'] as const;
+export const deviceRevokeBody = z.object({
+  clientRequestId: requiredString('clientRequestId').refine((v) => v.length > 0, 'clientRequestId must not be empty'),
+  deviceId: requiredString('deviceId').refine((v) => v.length > 0, 'deviceId must not be empty'),
+});
+export type DeviceRevokeBody = z.infer<typeof deviceRevokeBody>;
+
+export const FAULT_ENDPOINTS = ['/token', '/v3/unify', '/v3/unify-status', '/v3/unify-bind', '/v3/device/revoke'] as const;
 export type Endpoint = (typeof FAULT_ENDPOINTS)[number];
 
 export const faultBody = z

@@ -157,11 +157,17 @@ describe('mobile possession', () => {
     expect(d.body.deviceId).not.toBe('never-issued');
   });
 
-  it('a device on another line (phoneNumber) fails possession', async () => {
-    const f = await h.start({ possessionType: 'mobile', phoneNumber: '2001004014' });
-    expect((await h.device(f.authToken, { otp: '1234', phoneNumber: '2001004015' })).body).toEqual({ result: 'failed' });
-    expect((await h.status(f.correlationId)).body.evaluation).toEqual(POSSESSION_INCOMPLETE);
-    const g = await h.start({ possessionType: 'mobile', phoneNumber: '2001004014' });
-    expect((await h.device(g.authToken, { otp: '1234', phoneNumber: '+12001004014' })).body.result).toBe('finished');
+  it('a device on another line fails possession when the credential has no phone-number change', async () => {
+    const strict = await startEmulator({ phoneNumberChange: false });
+    try {
+      const f = await strict.start({ possessionType: 'mobile', phoneNumber: '2001004014' });
+      expect((await strict.device(f.authToken, { otp: '1234', phoneNumber: '2001004015' })).body).toEqual({ result: 'failed' });
+      expect((await strict.status(f.correlationId)).body.evaluation).toEqual(POSSESSION_INCOMPLETE);
+      // The same line spelled with +1 is no change.
+      const g = await strict.start({ possessionType: 'mobile', phoneNumber: '2001004014' });
+      expect((await strict.device(g.authToken, { otp: '1234', phoneNumber: '+12001004014' })).body.result).toBe('finished');
+    } finally {
+      await strict.close();
+    }
   });
 });

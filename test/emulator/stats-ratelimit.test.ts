@@ -15,7 +15,7 @@ describe('/sim/stats', () => {
     expect(reset.status).toBe(200);
     const zero = await h.request('/sim/stats');
     expect(zero.body).toEqual({
-      calls: { '/token': 0, '/v3/unify': 0, '/v3/unify-status': 0, '/v3/unify-bind': 0 },
+      calls: { '/token': 0, '/v3/unify': 0, '/v3/unify-status': 0, '/v3/unify-bind': 0, '/v3/device/revoke': 0 },
       responses: {},
       tokensIssued: 0,
       rateLimited: 0,
@@ -36,7 +36,7 @@ describe('/sim/stats', () => {
 
     const s = await h.request('/sim/stats');
     expect(s.body).toEqual({
-      calls: { '/token': 3, '/v3/unify': 3, '/v3/unify-status': 2, '/v3/unify-bind': 1 },
+      calls: { '/token': 3, '/v3/unify': 3, '/v3/unify-status': 2, '/v3/unify-bind': 1, '/v3/device/revoke': 0 },
       responses: {
         '/token': { '200': 2, '401': 1 },
         '/v3/unify': { '200': 1, '400': 1, '401': 1 },
