@@ -27,8 +27,11 @@ export interface Flow {
   /** Kept so an idempotent repeat of startUnify can hand the same token back. */
   authToken: string;
   possessionType: PossessionType;
-  /** E.164. */
-  phoneNumber: string;
+  /**
+   * E.164: the number Prove verified (or tried) once it has answered, else the one the flow
+   * started with; absent while a phone-less start has not learnt it.
+   */
+  phoneNumber?: string | undefined;
   state: FlowState;
   evaluation: Evaluation[];
   rebind: boolean;

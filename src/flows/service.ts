@@ -25,8 +25,13 @@ import { unknownOutcome, WriteAheadStarts, type SendStart } from './write-ahead-
  */
 
 export interface StartGuard {
-  /** Throws RateLimitedError (or another GatewayError) when this start must not reach Prove. */
-  admit(phoneNumber: string, caller: Caller): Promise<void>;
+  /**
+   * Throws RateLimitedError (or another GatewayError) when this start must not reach Prove. A
+   * phone-less start has no number yet: only the caller's limits apply.
+   */
+  admit(phoneNumber: string | undefined, caller: Caller): Promise<void>;
+  /** A flow learnt (or changed to) this number from Prove: it counts against the number's limit from now on. */
+  learned?(phoneNumber: string): Promise<void>;
 }
 
 export interface FlowServiceDeps {
@@ -89,6 +94,7 @@ export class FlowService {
     const start = validateStart(input, this.deps.phonePolicy, {
       trustedCaller: caller.kind === 'trusted',
       finalTargetOrigins: this.deps.finalTargetOrigins ?? [],
+      clientAddress: caller.kind === 'public' ? caller.address : undefined,
     });
     const owner = ownerOf(caller);
     const fingerprint = fingerprintStart(start);
@@ -128,7 +134,7 @@ export class FlowService {
       const outcome = await this.callProve(() =>
         this.deps.prove.unifyStatus({ correlationId: current.correlationId, clientRequestId: current.clientRequestId }),
       );
-      return this.record(applyStatus(current, outcome, this.now()), outcome, 'status');
+      return this.record(applyStatus(current, outcome, this.now()), outcome, 'status', current);
     });
   }
 
@@ -150,7 +156,7 @@ export class FlowService {
           clientRequestId: clientRequestId ?? current.clientRequestId,
         }),
       );
-      return this.record(applyBind(current, outcome, this.now()), outcome, 'bind');
+      return this.record(applyBind(current, outcome, this.now()), outcome, 'bind', current);
     }, 'own');
   }
 
@@ -209,7 +215,7 @@ export class FlowService {
       version: 1,
     };
     this.deps.logger.info(
-      { flow: logReference(flow.id), possessionType: flow.possessionType, phone: redactPhoneNumber(flow.phoneNumber) },
+      { flow: logReference(flow.id), possessionType: flow.possessionType, phone: flow.phoneNumber && redactPhoneNumber(flow.phoneNumber) },
       'flow started',
     );
     return flow;
@@ -226,9 +232,10 @@ export class FlowService {
   }
 
   /** Stores and announces a transition; side effects of success happen here once. */
-  private async record(transition: Transition, outcome: UnifyOutcome, via: 'status' | 'bind'): Promise<Flow> {
+  private async record(transition: Transition, outcome: UnifyOutcome, via: 'status' | 'bind', before: Flow): Promise<Flow> {
     const { flow } = await this.commit(transition);
     if (transition.changed) {
+      if (flow.phoneNumber && flow.phoneNumber !== before.phoneNumber) await this.deps.startGuard?.learned?.(flow.phoneNumber);
       // A failed flow says why (Prove's codes, e.g. 9101, 9100), so an operator need not ask Prove.
       const failure = flow.state === 'FAILED' ? { failureReasons: failureReasonsOf(flow).map((r) => r.code) } : undefined;
       this.deps.logger.info({ flow: logReference(flow.id), state: flow.state, via, success: outcome.success, ...failure }, 'flow changed');

@@ -3,13 +3,14 @@ import { InvalidInputError } from './errors.js';
 import type { PossessionType } from './flow.js';
 import { normalisePhoneNumber, type PhonePolicy } from './phone.js';
 import { sha256 } from '../lib/hash.js';
+import { requirePhoneNumber, validateIdentity, type IdentityInput, type ValidIdentity } from './identity-input.js';
 
 /**
  * startUnify's input: checked field by field against Prove's own rules, so a client hears
  * "finalTargetUrl: ..." from us instead of a Prove 400, and nothing malformed reaches Prove.
  */
 
-export interface StartInput {
+export interface StartInput extends IdentityInput {
   possessionType: PossessionType;
   phoneNumber?: string | null;
   finalTargetUrl?: string | null;
@@ -23,9 +24,10 @@ export interface StartInput {
   clientRequestId?: string | null;
 }
 
-export interface ValidStart {
+export interface ValidStart extends ValidIdentity {
   possessionType: PossessionType;
-  phoneNumber: string;
+  /** Absent for a phone-less start: the flow learns the number from Prove's answer. */
+  phoneNumber?: string;
   finalTargetUrl?: string;
   smsMessage?: string;
   allowOtpRetry: boolean;
@@ -60,13 +62,18 @@ export interface ContentPolicy {
   trustedCaller: boolean;
   /** When not empty, finalTargetUrl must be on one of these origins. */
   finalTargetOrigins: readonly string[];
+  /** A public caller's address: sent to Prove as the end user's ipAddress. */
+  clientAddress?: string | undefined;
 }
 
 const OPEN: ContentPolicy = { trustedCaller: true, finalTargetOrigins: [] };
 
 export function validateStart(input: StartInput, phonePolicy: PhonePolicy, content: ContentPolicy = OPEN): ValidStart {
-  if (!input.phoneNumber) throw new InvalidInputError('phoneNumber', 'phoneNumber is required');
-  const phoneNumber = normalisePhoneNumber(input.phoneNumber, phonePolicy);
+  const identity = validateIdentity(input, { trusted: content.trustedCaller, address: content.clientAddress });
+  // Only an absent number makes a phone-less start; an empty one is a malformed number.
+  const absent = input.phoneNumber === null || input.phoneNumber === undefined;
+  if (absent) requirePhoneNumber(input.possessionType, identity.proveId);
+  const phoneNumber = absent ? undefined : normalisePhoneNumber(input.phoneNumber!, phonePolicy);
 
   let finalTargetUrl: string | undefined;
   if (input.possessionType === 'DESKTOP') {
@@ -106,7 +113,8 @@ export function validateStart(input: StartInput, phonePolicy: PhonePolicy, conte
 
   return {
     possessionType: input.possessionType,
-    phoneNumber,
+    ...(phoneNumber ? { phoneNumber } : {}),
+    ...identity,
     ...(finalTargetUrl ? { finalTargetUrl } : {}),
     ...(smsMessage ? { smsMessage } : {}),
     allowOtpRetry: input.allowOtpRetry ?? false,
@@ -143,8 +151,11 @@ export function fingerprintStart(start: ValidStart): string {
 export function toUnifyRequest(start: ValidStart, clientRequestId: string, deviceId: string | undefined): UnifyRequest {
   return {
     possessionType: start.possessionType.toLowerCase() as UnifyRequest['possessionType'],
-    phoneNumber: start.phoneNumber,
+    ...(start.phoneNumber ? { phoneNumber: start.phoneNumber } : {}),
     clientRequestId,
+    ...(start.proveId ? { proveId: start.proveId } : {}),
+    ...(start.emailAddress ? { emailAddress: start.emailAddress } : {}),
+    ...(start.ipAddress ? { ipAddress: start.ipAddress } : {}),
     ...(start.finalTargetUrl ? { finalTargetUrl: start.finalTargetUrl } : {}),
     ...(start.smsMessage ? { smsMessage: start.smsMessage } : {}),
     ...(start.allowOtpRetry ? { allowOTPRetry: true } : {}),

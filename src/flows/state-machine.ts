@@ -1,5 +1,6 @@
 import type { EvaluationCategory, ProveSuccess, UnifyOutcome } from '../prove/types.js';
-import type { Evaluation, Flow, FlowState } from './flow.js';
+import type { Evaluation, Flow, FlowState, PossessionType } from './flow.js';
+import { normalisePhoneNumber } from './phone.js';
 
 /**
  * The flow state machine, as pure functions: given a flow and what Prove said (or the clock),
@@ -19,15 +20,20 @@ export const isTerminal = (state: FlowState): boolean => NEXT[state].length === 
 
 export const canTransition = (from: FlowState, to: FlowState): boolean => NEXT[from].includes(to);
 
-/** Prove's unify-status `success` -> the state it means. Anything unknown is a failure, never a pass. */
-export function stateFromStatus(success: ProveSuccess): FlowState {
+/**
+ * Prove's unify-status `success` -> the state it means. Anything unknown is a failure, never a pass.
+ * possession_required on a MOBILE or DESKTOP flow (Prove: SMS or Mobile Auth could not finish,
+ * "depending on the flow") is a failure too: only customer-supplied (NONE) flows can be bound, so
+ * such a flow could only wait for its expiry. The client starts again.
+ */
+export function stateFromStatus(success: ProveSuccess, possessionType: PossessionType = 'NONE'): FlowState {
   switch (success) {
     case 'pending':
       return 'PENDING';
     case 'true':
       return 'VERIFIED';
     case 'possession_required':
-      return 'POSSESSION_REQUIRED';
+      return possessionType === 'NONE' ? 'POSSESSION_REQUIRED' : 'FAILED';
     default:
       return 'FAILED';
   }
@@ -51,6 +57,19 @@ export function toEvaluations(evaluation: Record<string, EvaluationCategory> | u
   }));
 }
 
+/**
+ * The number Prove reports: the one it verified, which the person may have changed on the device.
+ * In E.164 when it reads as a number (Prove writes US numbers without +1); as Prove wrote it otherwise.
+ */
+function verifiedNumber(reported: string | undefined): string | undefined {
+  if (!reported) return undefined;
+  try {
+    return normalisePhoneNumber(reported, { sandbox: true, allowedCountries: [] });
+  } catch {
+    return reported;
+  }
+}
+
 export interface Transition {
   flow: Flow;
   changed: boolean;
@@ -66,6 +85,7 @@ function moveTo(flow: Flow, state: FlowState, outcome: UnifyOutcome | undefined,
       ...flow,
       state,
       evaluation: outcome?.evaluation ? toEvaluations(outcome.evaluation) : flow.evaluation,
+      phoneNumber: verifiedNumber(outcome?.phoneNumber) ?? flow.phoneNumber,
       deviceId: outcome?.deviceId ?? flow.deviceId,
       proveId: outcome?.proveId ?? flow.proveId,
       clientHumanId: outcome?.clientHumanId ?? flow.clientHumanId,
@@ -83,7 +103,7 @@ export function expireIfDue(flow: Flow, now: number): Transition {
 export function applyStatus(flow: Flow, outcome: UnifyOutcome, now: number): Transition {
   const expired = expireIfDue(flow, now);
   if (expired.changed || isTerminal(flow.state)) return expired;
-  return moveTo(flow, stateFromStatus(outcome.success), outcome, now);
+  return moveTo(flow, stateFromStatus(outcome.success, flow.possessionType), outcome, now);
 }
 
 export function applyBind(flow: Flow, outcome: UnifyOutcome, now: number): Transition {

@@ -44,8 +44,11 @@ export const UnifyFlowRef = builder.objectRef<Flow>('UnifyFlow').implement({
     }),
     phoneNumber: t.string({
       nullable: true,
-      description: 'E.164 for trusted callers; only the last four digits for everyone else',
-      resolve: (f, _args, ctx) => (ctx.caller.kind === 'trusted' ? f.phoneNumber : maskPhoneNumber(f.phoneNumber)),
+      description:
+        'The number Prove verified (it may differ from the one the flow started with: the person may change it on the device); ' +
+        'null until a phone-less start learns it. E.164 for trusted callers; only the last four digits for everyone else',
+      resolve: (f, _args, ctx) =>
+        f.phoneNumber === undefined ? null : ctx.caller.kind === 'trusted' ? f.phoneNumber : maskPhoneNumber(f.phoneNumber),
     }),
     deviceId: t.exposeString('deviceId', { nullable: true, description: 'The Prove Key registration on the device' }),
     proveId: t.exposeString('proveId', { nullable: true }),

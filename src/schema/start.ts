@@ -6,7 +6,16 @@ import type { Flow } from '../flows/flow.js';
 const StartUnifyInput = builder.inputType('StartUnifyInput', {
   fields: (t) => ({
     possessionType: t.field({ type: PossessionTypeEnum, required: true }),
-    phoneNumber: t.string({ description: 'Any common format; US numbers need no +1. Sent to Prove as E.164' }),
+    phoneNumber: t.string({
+      description:
+        'Any common format; US numbers need no +1. Sent to Prove as E.164. May be left out for MOBILE (US Mobile Auth finds it), ' +
+        'with a proveId, and for NONE (the Prove Key or bindPhone names it); the flow then learns it from Prove',
+    }),
+    proveId: t.string({ description: 'The proveId of an earlier success: identifies the person instead of phoneNumber' }),
+    emailAddress: t.string({ description: "The person's email address (letters, digits and @ . + only, Prove's rule)" }),
+    ipAddress: t.string({
+      description: "Trusted callers: the end user's IP address. For public callers the gateway sends the address it sees, and refuses this field",
+    }),
     finalTargetUrl: t.string({ description: 'DESKTOP only (required there): where the Instant Link leads' }),
     smsMessage: t.string({ description: 'At most 160 characters; on MOBILE it must contain #### (4 to 6 #) for the code' }),
     allowOtpRetry: t.boolean({ description: 'Let the person re-enter a wrong code (up to 3 tries)' }),

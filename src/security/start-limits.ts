@@ -58,7 +58,7 @@ export function createStartLimits(options: StartLimitsOptions): StartGuard {
   const perAddress = limiter(options.perAddress, `${prefix}:address`, options.redis);
 
   return {
-    async admit(phoneNumber: string, caller: Caller): Promise<void> {
+    async admit(phoneNumber: string | undefined, caller: Caller): Promise<void> {
       if (caller.kind === 'public') {
         const retryAfter = await charge(perAddress, hashed(caller.address));
         if (retryAfter !== undefined) {
@@ -66,6 +66,8 @@ export function createStartLimits(options: StartLimitsOptions): StartGuard {
           throw new RateLimitedError(retryAfter, `Too many starts from this client; try again in ${retryAfter} s`);
         }
       }
+      // A phone-less start: the number is charged once Prove names it (learned below).
+      if (phoneNumber === undefined) return;
       const retryAfter = await charge(perNumber, hashed(phoneNumber));
       if (retryAfter !== undefined) {
         options.logger?.warn(
@@ -74,6 +76,12 @@ export function createStartLimits(options: StartLimitsOptions): StartGuard {
         );
         throw new RateLimitedError(retryAfter, `Too many verification messages to this number; try again in ${retryAfter} s`);
       }
+    },
+    async learned(phoneNumber: string): Promise<void> {
+      // Counted, never refused: the flow has happened; the next start to this number sees it.
+      await perNumber.penalty(hashed(phoneNumber), 1).catch((error: Error) =>
+        options.logger?.warn({ err: { message: error.message } }, 'could not count a learnt number against its send limit'),
+      );
     },
   };
 }

@@ -46,11 +46,17 @@ export type StartUnifyInput = {
   clientRequestId?: string | null | undefined;
   /** The Prove Key registration to restore; defaults to the customer's last one */
   deviceId?: string | null | undefined;
+  /** The person's email address (letters, digits and @ . + only, Prove's rule) */
+  emailAddress?: string | null | undefined;
   /** DESKTOP only (required there): where the Instant Link leads */
   finalTargetUrl?: string | null | undefined;
-  /** Any common format; US numbers need no +1. Sent to Prove as E.164 */
+  /** Trusted callers: the end user's IP address. For public callers the gateway sends the address it sees, and refuses this field */
+  ipAddress?: string | null | undefined;
+  /** Any common format; US numbers need no +1. Sent to Prove as E.164. May be left out for MOBILE (US Mobile Auth finds it), with a proveId, and for NONE (the Prove Key or bindPhone names it); the flow then learns it from Prove */
   phoneNumber?: string | null | undefined;
   possessionType: PossessionType;
+  /** The proveId of an earlier success: identifies the person instead of phoneNumber */
+  proveId?: string | null | undefined;
   /** Force a full possession check and move the Prove Key to this number (after a 9101) */
   rebind?: boolean | null | undefined;
   /** At most 160 characters; on MOBILE it must contain #### (4 to 6 #) for the code */

@@ -22,7 +22,7 @@ export interface TestGateway extends Gateway {
 }
 
 export interface EmulatorClient {
-  authenticate(body: { authToken: string; otp?: string; instantLink?: boolean; deviceId?: string }): Promise<{ result: string; deviceId?: string }>;
+  authenticate(body: { authToken: string; otp?: string; instantLink?: boolean; deviceId?: string; phoneNumber?: string; resend?: boolean }): Promise<{ result: string; deviceId?: string }>;
   stats(): Promise<{ calls: Record<string, number>; tokensIssued: number; rateLimited: number }>;
   resetStats(): Promise<void>;
   fault(fault: Record<string, unknown>): Promise<void>;

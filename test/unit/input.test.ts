@@ -47,7 +47,16 @@ describe('phone numbers', () => {
 describe('startUnify input', () => {
   const base = { possessionType: 'MOBILE' as const, phoneNumber: '2001004014' };
 
-  it('phoneNumber is required', () => expect(fieldOf(() => validateStart({ possessionType: 'MOBILE' }, sandbox))).toBe('phoneNumber'));
+  it('phoneNumber is required for DESKTOP unless a proveId names the person', () => {
+    expect(fieldOf(() => validateStart({ possessionType: 'DESKTOP', finalTargetUrl: 'https://a.example/' }, sandbox))).toBe('phoneNumber');
+    expect(validateStart({ possessionType: 'DESKTOP', finalTargetUrl: 'https://a.example/', proveId: 'p-1' }, sandbox)).toMatchObject({ proveId: 'p-1' });
+  });
+
+  it('MOBILE and NONE may start without a number; an empty number is still malformed', () => {
+    expect(validateStart({ possessionType: 'MOBILE' }, sandbox).phoneNumber).toBeUndefined();
+    expect(validateStart({ possessionType: 'NONE', phoneNumber: null }, sandbox).phoneNumber).toBeUndefined();
+    expect(fieldOf(() => validateStart({ possessionType: 'MOBILE', phoneNumber: '' }, sandbox))).toBe('phoneNumber');
+  });
 
   it.each([
     [{ possessionType: 'DESKTOP' as const }, 'finalTargetUrl'],
