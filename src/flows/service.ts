@@ -161,6 +161,20 @@ export class FlowService {
   }
 
   /**
+   * Deactivates a Prove Key (lost device, account takeover) and forgets it in this API key's
+   * per-customer memory, so no later start sends it for registration recovery. Trusted only.
+   */
+  async revokeDevice(deviceId: string, caller: Caller, clientRequestId?: string | null): Promise<{ deviceId: string; revoked: boolean }> {
+    if (caller.kind !== 'trusted') throw new NotAuthorizedError();
+    identifier('deviceId', deviceId);
+    const requestId = identifier('clientRequestId', clientRequestId) ?? randomUUID();
+    const { success } = await this.callProve(() => this.deps.prove.revokeDevice({ clientRequestId: requestId, deviceId }));
+    await this.deps.repo.forgetDevice(caller.keyId, deviceId);
+    this.deps.logger.info({ revoked: success }, 'prove key revoked');
+    return { deviceId, revoked: success };
+  }
+
+  /**
    * The flow as it stands, then every stored change, ending after a terminal state. Listens
    * before the first read (and waits until the subscription is in force), then re-reads the store
    * on each notification, so a duplicate or lost message changes nothing; notifications that

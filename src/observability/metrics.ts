@@ -211,6 +211,7 @@ export function createMetrics(): GatewayMetrics {
       unify: (request, options) => timed('/v3/unify', () => client.unify(request, options)),
       unifyStatus: (request, options) => timed('/v3/unify-status', () => client.unifyStatus(request, options)),
       unifyBind: (request, options) => timed('/v3/unify-bind', () => client.unifyBind(request, options)),
+      revokeDevice: (request, options) => timed('/v3/device/revoke', () => client.revokeDevice(request, options)),
       checkCredentials: (options) => client.checkCredentials(options),
     }),
     observeTokenExchange: (seconds, outcome) => proveDuration.observe({ endpoint: '/token', outcome }, seconds),

@@ -17,6 +17,8 @@ import {
 import type { ProveLogger } from './logger.js';
 import { DEFAULT_RETRY, retryWithinDeadline, type RetryPolicy } from './retry.js';
 import {
+  DeviceRevokedSchema,
+  DeviceRevokeRequestSchema,
   REQUEST_FIELDS,
   TokenResponseSchema,
   UnifyBindRequestSchema,
@@ -28,6 +30,9 @@ import {
 import { TokenCache, type IssuedToken } from './token.js';
 import { ProveTransport, type ApiEndpoint, type ExchangeTracer } from './transport.js';
 import { ProveError, type CallOptions, type ProveClient } from './types.js';
+
+/** Prove's "Identity Not Found", the documented 404 of /v3/device/revoke. */
+const DEVICE_NOT_FOUND = 8011;
 
 export interface ProveClientOptions {
   /** Prove's base URL; always explicit (see PROVE_SERVERS for the four hosts). */
@@ -188,6 +193,17 @@ export function createProveClient(options: ProveClientOptions): ProveClient {
             logger?.warn({ endpoint: err.endpoint, kind: err.kind, status: err.status, attempt, delayMs }, 'retrying prove call'),
         },
       ),
+
+    // Never retried by us: the caller may repeat it (revoking twice is harmless). A device Prove
+    // does not know is its 404 8011 ("Identity Not Found"): nothing was revoked.
+    revokeDevice: async (request, opts?: CallOptions) => {
+      try {
+        return await call('/v3/device/revoke', DeviceRevokeRequestSchema, request, DeviceRevokedSchema, timeoutMs, opts?.signal);
+      } catch (error) {
+        if (error instanceof ProveError && error.status === 404 && error.proveCode === DEVICE_NOT_FOUND) return { success: false };
+        throw error;
+      }
+    },
 
     async checkCredentials(opts?: CallOptions) {
       await tokens.get(opts?.signal);

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type {
+  DeviceRevokeRequest,
   EvaluationCategory,
   UnifyBindRequest,
   UnifyOutcome,
@@ -66,11 +67,17 @@ export const UnifyBindRequestSchema = z.object({
   clientRequestId: id.optional(),
 }) satisfies z.ZodType<UnifyBindRequest, z.ZodTypeDef, unknown>;
 
+export const DeviceRevokeRequestSchema = z.object({
+  clientRequestId: id,
+  deviceId: id,
+}) satisfies z.ZodType<DeviceRevokeRequest, z.ZodTypeDef, unknown>;
+
 /** Field names per endpoint, so a 400 message naming one can be attributed to it. */
 export const REQUEST_FIELDS = {
   '/v3/unify': Object.keys(UnifyRequestSchema.innerType().shape),
   '/v3/unify-status': Object.keys(UnifyStatusRequestSchema.shape),
   '/v3/unify-bind': Object.keys(UnifyBindRequestSchema.shape),
+  '/v3/device/revoke': Object.keys(DeviceRevokeRequestSchema.shape),
 } as const;
 
 // ---------- responses (tolerant readers: unknown fields are ignored, null means absent) ----------

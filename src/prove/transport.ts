@@ -17,7 +17,7 @@ import { networkError, timeoutError, type RawResponse } from './errors.js';
 import { HttpExchange } from './http-exchange.js';
 import type { ProveLogger } from './logger.js';
 
-export type ApiEndpoint = '/v3/unify' | '/v3/unify-status' | '/v3/unify-bind';
+export type ApiEndpoint = '/v3/unify' | '/v3/unify-status' | '/v3/unify-bind' | '/v3/device/revoke';
 export type Endpoint = ApiEndpoint | '/token';
 
 /** What our hooks need to know about the exchange running in this async context. */
@@ -37,11 +37,11 @@ interface Exchange {
  */
 const EXCHANGE_HEADER = 'x-unify-gateway-exchange';
 
-const SDK_FUNCTIONS = {
+const SDK_FUNCTIONS: Partial<Record<ApiEndpoint, typeof v3V3UnifyRequest | typeof v3V3UnifyStatusRequest | typeof v3V3UnifyBindRequest>> = {
   '/v3/unify': v3V3UnifyRequest,
   '/v3/unify-status': v3V3UnifyStatusRequest,
   '/v3/unify-bind': v3V3UnifyBindRequest,
-} as const;
+};
 
 /** Retries are ours alone (only unify-status is safe to repeat); the SDK must never add its own. */
 const NO_SDK_RETRIES = { retries: { strategy: 'none' } } as const satisfies RequestOptions;
@@ -76,10 +76,12 @@ export class ProveTransport {
   #nextExchange = 0;
   readonly #logger: ProveLogger | undefined;
   readonly #trace: ExchangeTracer | undefined;
+  readonly #serverURL: string;
 
   constructor({ serverURL, logger, traceExchange }: TransportOptions) {
     this.#logger = logger;
     this.#trace = traceExchange;
+    this.#serverURL = serverURL.replace(/\/+$/, '');
     this.#core = new ProveapiCore({
       // Always explicit: without it the SDK silently talks to the US sandbox.
       serverURL,
@@ -93,11 +95,22 @@ export class ProveTransport {
   /** POSTs `body` (already validated JSON) with `bearer`; resolves with whatever status came back. */
   async post(endpoint: ApiEndpoint, body: string, bearer: string, options: SendOptions): Promise<RawResponse> {
     const sdkFunction = SDK_FUNCTIONS[endpoint];
+    // Endpoints newer than the SDK we can install (/v3/device/revoke came with 0.14) are sent as
+    // the SDK would send them: our fetcher, a POST of JSON to the server's URL plus the path.
+    const call = sdkFunction
+      ? (fetchOptions: { signal: AbortSignal; headers: Record<string, string> }) =>
+          sdkFunction(this.#core, undefined as never, { ...NO_SDK_RETRIES, fetchOptions })
+      : async (fetchOptions: { signal: AbortSignal; headers: Record<string, string> }) => {
+          try {
+            await this.#fetch(new Request(`${this.#serverURL}${endpoint}`, { method: 'POST', headers: fetchOptions.headers }));
+            return { ok: true as const };
+          } catch (error) {
+            return { ok: false as const, error };
+          }
+        };
     // The SDK gets no request object: the body it would build drops fields (defect 2), and it
     // never needs to hold a phone number. The fetcher sends our body instead.
-    return this.#exchange(endpoint, { body, bearer }, options, (fetchOptions) =>
-      sdkFunction(this.#core, undefined, { ...NO_SDK_RETRIES, fetchOptions }),
-    );
+    return this.#exchange(endpoint, { body, bearer }, options, call);
   }
 
   /** The OAuth client-credentials exchange, through the SDK's own token function and its form body. */

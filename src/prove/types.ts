@@ -1,5 +1,5 @@
 /**
- * The gateway's view of Prove Unify: three calls, plain data in and out, one typed error.
+ * The gateway's view of Prove Unify: four calls, plain data in and out, one typed error.
  * Nothing here knows about flows or GraphQL; nothing here knows about the SDK either
  * (the adapter in ./adapter.ts does).
  */
@@ -66,6 +66,17 @@ export interface UnifyBindRequest {
   clientRequestId?: string;
 }
 
+/** Body of POST /v3/device/revoke (both fields required by Prove). */
+export interface DeviceRevokeRequest {
+  clientRequestId: string;
+  deviceId: string;
+}
+
+/** `success: false` when Prove does not know the device (its 404 8011). */
+export interface DeviceRevoked {
+  success: boolean;
+}
+
 export interface CallOptions {
   /** Aborts the call (and any retries) when signalled. */
   signal?: AbortSignal;
@@ -75,6 +86,8 @@ export interface ProveClient {
   unify(request: UnifyRequest, options?: CallOptions): Promise<UnifyStarted>;
   unifyStatus(request: UnifyStatusRequest, options?: CallOptions): Promise<UnifyOutcome>;
   unifyBind(request: UnifyBindRequest, options?: CallOptions): Promise<UnifyOutcome>;
+  /** Deactivates a Prove Key (lost device, account takeover): the next flow on it needs a full possession check. */
+  revokeDevice(request: DeviceRevokeRequest, options?: CallOptions): Promise<DeviceRevoked>;
   /** Cheap credential check for readiness: obtains (or reuses) an OAuth token. */
   checkCredentials(options?: CallOptions): Promise<void>;
 }

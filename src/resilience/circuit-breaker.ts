@@ -102,6 +102,7 @@ export function withCircuitBreaker(client: ProveClient, options: CircuitBreakerO
     unify: (request, opts?: CallOptions) => guarded('/v3/unify', () => client.unify(request, opts), opts?.signal),
     unifyStatus: (request, opts?: CallOptions) => guarded('/v3/unify-status', () => client.unifyStatus(request, opts), opts?.signal),
     unifyBind: (request, opts?: CallOptions) => guarded('/v3/unify-bind', () => client.unifyBind(request, opts), opts?.signal),
+    revokeDevice: (request, opts?: CallOptions) => guarded('/v3/device/revoke', () => client.revokeDevice(request, opts), opts?.signal),
     // The readiness check: never counted, never refused by the circuit.
     checkCredentials: (opts?: CallOptions) => client.checkCredentials(opts),
     circuit: () => NAMES[policy.state],

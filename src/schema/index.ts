@@ -6,6 +6,7 @@ import './errors.js';
 import './start.js';
 import './status.js';
 import './bind.js';
+import './revoke.js';
 
 export type { GraphQLContext } from './builder.js';
 

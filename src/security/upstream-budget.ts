@@ -143,6 +143,7 @@ export function withBudget(client: ProveClient, budget: UpstreamBudget, maxWaitM
     unify: async (request, options) => (await ready('/v3/unify', options), client.unify(request, options)),
     unifyStatus: async (request, options) => (await ready('/v3/unify-status', options), client.unifyStatus(request, options)),
     unifyBind: async (request, options) => (await ready('/v3/unify-bind', options), client.unifyBind(request, options)),
+    revokeDevice: async (request, options) => (await ready('/v3/device/revoke', options), client.revokeDevice(request, options)),
     checkCredentials: (options) => client.checkCredentials(options),
   };
 }

@@ -96,5 +96,18 @@ export class FlowRepository {
   async rememberDevice(scope: string, clientCustomerId: string, deviceId: string): Promise<void> {
     // Prove deactivates keys after 12 months without use.
     await this.keyv.set(hashed('device', `${scope}\0${clientCustomerId}`), deviceId, 365 * 24 * 3_600_000);
+    // Which customer remembers this device, so a revocation can find it (forgetDevice).
+    await this.keyv.set(hashed('device-owner', `${scope}\0${deviceId}`), clientCustomerId, 365 * 24 * 3_600_000);
+  }
+
+  /** A revoked Prove Key: no later start of that customer may send it as registration recovery. */
+  async forgetDevice(scope: string, deviceId: string): Promise<void> {
+    const ownerKey = hashed('device-owner', `${scope}\0${deviceId}`);
+    const clientCustomerId = await this.keyv.get<string>(ownerKey);
+    if (clientCustomerId === undefined) return;
+    const deviceKey = hashed('device', `${scope}\0${clientCustomerId}`);
+    // Only if it is still that customer's device: a newer one stays remembered.
+    if ((await this.keyv.get<string>(deviceKey)) === deviceId) await this.keyv.delete(deviceKey);
+    await this.keyv.delete(ownerKey);
   }
 }

@@ -1,0 +1,34 @@
+import { builder } from './builder.js';
+import { InvalidInputError, NotAuthorizedError, UpstreamError } from './errors.js';
+
+const RevokeDeviceInput = builder.inputType('RevokeDeviceInput', {
+  fields: (t) => ({
+    deviceId: t.string({ required: true, description: 'The Prove Key to deactivate (a flow\'s deviceId)' }),
+    clientRequestId: t.string({ description: 'Your id for this request (one is made when absent)' }),
+  }),
+});
+
+const RevokeDevicePayload = builder.objectRef<{ deviceId: string; revoked: boolean }>('RevokeDevicePayload').implement({
+  fields: (t) => ({
+    deviceId: t.exposeString('deviceId'),
+    revoked: t.exposeBoolean('revoked', { description: 'False when Prove does not know this device (nothing was revoked)' }),
+  }),
+});
+
+builder.mutationField('revokeDevice', (t) =>
+  t.field({
+    type: RevokeDevicePayload,
+    description:
+      'Trusted callers only: deactivates a Prove Key (lost device, account takeover; Prove POST /v3/device/revoke). ' +
+      'The next flow on that device needs a full possession check, and the gateway stops sending the key for registration recovery',
+    args: { input: t.arg({ type: RevokeDeviceInput, required: true }) },
+    authScopes: { trusted: true },
+    unauthorizedError: () => new NotAuthorizedError(),
+    errors: {
+      types: [NotAuthorizedError, InvalidInputError, UpstreamError],
+      result: { name: 'RevokeDevicePayload' },
+      union: { name: 'RevokeDeviceResult' },
+    },
+    resolve: (_root, { input }, ctx) => ctx.flows.revokeDevice(input.deviceId, ctx.caller, input.clientRequestId),
+  }),
+);
