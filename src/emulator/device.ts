@@ -72,10 +72,13 @@ export class Device {
     }
     const user = findSandboxUser(entered);
     if (!user) throw noTestUser();
-    const mobileAuth = s.possessionType === 'mobile' && user.behaviour === 'mobile-auth' && s.phone === undefined;
-    // Mobile Auth identifies the line without an SMS; any other entry or change sends one.
+    // Mobile Auth identifies the line without an SMS, on a phone-less start only in the US ("all
+    // other countries" need the number at start); any other entry or change sends one.
+    const mobileAuth = s.possessionType === 'mobile' && user.behaviour === 'mobile-auth' && s.phone === undefined && !entered.startsWith('+');
     if (!mobileAuth && !send(s, now)) return fail(s, 9100);
     learn(s, entered, user, raw);
+    // A typed (or changed) number is proven by its SMS code, whatever the user could do otherwise.
+    s.typed = !mobileAuth;
     return undefined;
   }
 
@@ -104,7 +107,7 @@ export class Device {
       if (held !== undefined) return fail(s, 9101);
     }
     if (body.otp === undefined) {
-      if (s.user?.behaviour !== 'mobile-auth') {
+      if (s.user?.behaviour !== 'mobile-auth' || s.typed) {
         throw malformed('otp is required: this user has no Mobile Auth, so the device must enter the SMS code');
       }
     } else {

@@ -16,6 +16,13 @@ export interface SandboxUser {
 export const SANDBOX_USERS: readonly SandboxUser[] = [
   { phoneNumber: '2001004018', behaviour: 'instant-pass', description: 'passes possession without any client step (status true at once, no deviceId)' },
   { phoneNumber: '+2001004029', behaviour: 'instant-pass', description: 'same, international' },
+  // International sandbox users. Prove lists the numbers without their behaviour: full flows are
+  // the useful default, and +2001004043 stands for Mobile Auth outside the US (which needs the number).
+  { phoneNumber: '+2001004025', behaviour: 'full', description: 'international full flow: pending until the device authenticates' },
+  { phoneNumber: '+2001004026', behaviour: 'full', description: 'international full flow: pending until the device authenticates' },
+  { phoneNumber: '+2001004027', behaviour: 'full', description: 'international full flow: pending until the device authenticates' },
+  { phoneNumber: '+2001004028', behaviour: 'full', description: 'international full flow: pending until the device authenticates' },
+  { phoneNumber: '+2001004043', behaviour: 'mobile-auth', description: 'international Mobile Auth user: on mobile, authenticates without an OTP (the number is still required at start)' },
   { phoneNumber: '2001004014', behaviour: 'full', description: 'full flow: pending until the device authenticates (OTP 1234, Instant Link or Prove Key)' },
   { phoneNumber: '2001004015', behaviour: 'full', description: 'full flow: pending until the device authenticates (OTP 1234, Instant Link or Prove Key)' },
   { phoneNumber: '2001004016', behaviour: 'mobile-auth', description: 'Mobile Auth user: on mobile, authenticates without an OTP' },

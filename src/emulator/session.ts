@@ -53,6 +53,8 @@ export interface Session {
   sentAt: number;
   /** SMS sent so far: the first one, resends and sends to a changed number. */
   sends: number;
+  /** The number was typed or changed on the device, so only its SMS code proves it. */
+  typed?: boolean;
   allowOTPRetry: boolean;
   rebind: boolean;
   startDeviceId?: string;

@@ -9,7 +9,9 @@ import { InvalidInputError } from './errors.js';
 /** Prove's sandbox test users. They are not valid numbers by the numbering plan, so they get a pass
  *  only when the gateway talks to a sandbox (the emulator or a uat-* host). */
 export const SANDBOX_NUMBERS: ReadonlySet<string> = new Set([
-  '+12001004014', '+12001004015', '+12001004016', '+12001004017', '+12001004018', '+12001004041', '+2001004029',
+  '+12001004014', '+12001004015', '+12001004016', '+12001004017', '+12001004018', '+12001004041',
+  // International (Prove's EU sandbox): libphonenumber reads them as invalid Egyptian numbers.
+  '+2001004025', '+2001004026', '+2001004027', '+2001004028', '+2001004029', '+2001004043',
 ]);
 
 /** Types that cannot receive an SMS or cost the sender per message: the SMS-pumping targets. */

@@ -75,6 +75,11 @@ describe('POST /v3/unify', () => {
     ['2001004018'],
     ['+12001004018'],
     ['+2001004029'],
+    ['+2001004025'],
+    ['+2001004026'],
+    ['+2001004027'],
+    ['+2001004028'],
+    ['+2001004043'],
   ])('knows sandbox user %s', async (phoneNumber) => {
     expect((await h.api('/v3/unify', { possessionType: 'mobile', phoneNumber })).status).toBe(200);
   });
@@ -185,7 +190,10 @@ describe('routing', () => {
     const r = await h.request('/sim/users');
     expect(r.status).toBe(200);
     const numbers = (r.body.users as Array<{ phoneNumber: string; behaviour: string }>).map((u) => u.phoneNumber).sort();
-    expect(numbers).toEqual(['+2001004029', '2001004014', '2001004015', '2001004016', '2001004017', '2001004018', '2001004041']);
+    expect(numbers).toEqual([
+      '+2001004025', '+2001004026', '+2001004027', '+2001004028', '+2001004029', '+2001004043',
+      '2001004014', '2001004015', '2001004016', '2001004017', '2001004018', '2001004041',
+    ]);
     for (const u of r.body.users) expect(u).toEqual({ phoneNumber: expect.any(String), behaviour: expect.any(String), description: expect.any(String) });
   });
 });

@@ -48,6 +48,21 @@ describe('phone-less starts and the verified number', () => {
     expect(result.__typename === 'UnifyStatusPayload' && result.flow).toMatchObject({ state: 'VERIFIED', phoneNumber: '+12001004015', proveId });
   });
 
+  it.each(['+2001004025', '+2001004026', '+2001004027', '+2001004028', '+2001004043'])(
+    'accepts the international sandbox number %s (libphonenumber calls it invalid) and verifies it',
+    async (phoneNumber) => {
+      const { flow, authToken } = await started(gw, { possessionType: 'MOBILE', phoneNumber });
+      await gw.sim.authenticate({ authToken, otp: '1234' });
+      const result = await status(gw, flow.id, trusted);
+      expect(result.__typename === 'UnifyStatusPayload' && result.flow).toMatchObject({ state: 'VERIFIED', phoneNumber });
+    },
+  );
+
+  it('an international Mobile Auth user cannot finish a phone-less start without the SMS code', async () => {
+    const { authToken } = await started(gw, { possessionType: 'MOBILE' });
+    await expect(gw.sim.authenticate({ authToken, phoneNumber: '+2001004043' })).rejects.toThrow(/otp is required/);
+  });
+
   it('DESKTOP without a number or a proveId is refused before Prove', async () => {
     const result = await start(gw, { possessionType: 'DESKTOP', finalTargetUrl: 'https://app.example.com/done' });
     expect(result).toMatchObject({ __typename: 'InvalidInputError', field: 'phoneNumber' });
