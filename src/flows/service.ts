@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ProveError, type ProveClient, type UnifyOutcome } from '../prove/types.js';
 import type { FlowRepository } from '../store/flow-repository.js';
