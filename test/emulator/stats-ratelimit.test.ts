@@ -46,7 +46,7 @@ describe('/sim/stats', () => {
       tokensIssued: 2,
       rateLimited: 0,
       // One unify session opened, without a clientRequestId.
-      unifyPerformed: { '-': 1 },
+      unifyPerformed: { 'rate-limit-test': 1 },
     });
 
     await h.sim('/sim/stats/reset');
