@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { PROVE_SERVERS, isProveEnv } from './prove/servers.js';
 import { LOG_FORMATS, type LogFormat } from './logger.js';
 import { readTracingConfig, type TracingConfig } from './observability/tracing-config.js';
+import { WEBHOOK_VARIABLES, readWebhookConfig, type WebhookConfig } from './webhooks/config.js';
 
 /**
  * Environment -> typed Config. Every variable is checked up front so a bad deployment fails at
@@ -46,6 +47,8 @@ export interface Config {
   statusPage: boolean;
   /** SIGTERM/SIGINT: how long requests in flight may take to finish before they are cut (SHUTDOWN_TIMEOUT). */
   shutdownTimeoutMs: number;
+  /** Signed webhooks to the operator's backend (WEBHOOK_*); undefined when off. */
+  webhooks: WebhookConfig | undefined;
 }
 
 export class ConfigError extends Error {
@@ -83,7 +86,7 @@ const KNOWN = new Set([
   'PORT', 'HOST', 'NODE_ENV', 'PROVE_ENV', 'PROVE_BASE_URL', 'PROVE_CLIENT_ID', 'PROVE_CLIENT_SECRET',
   'REDIS_URL', 'GATEWAY_API_KEYS', 'START_LIMIT_PER_NUMBER', 'START_LIMIT_PER_ADDRESS',
   'PROVE_RATE_LIMIT', 'ALLOWED_COUNTRIES', 'CORS_ORIGINS', 'FLOW_TTL', 'LOG_LEVEL', 'LOG_FORMAT', 'TRUST_PROXY_HOPS',
-  'STATUS_PAGE', 'FINAL_TARGET_ORIGINS', 'SHUTDOWN_TIMEOUT',
+  'STATUS_PAGE', 'FINAL_TARGET_ORIGINS', 'SHUTDOWN_TIMEOUT', ...WEBHOOK_VARIABLES,
 ]);
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -214,6 +217,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxyHops: int('TRUST_PROXY_HOPS', 0, 0, 10),
     statusPage: statusPage === 'on',
     shutdownTimeoutMs,
+    webhooks: readWebhookConfig(env, { production, parseDuration, bad }),
   };
   if (problems.length) throw new ConfigError(problems);
   return config;
@@ -222,6 +226,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 /** Variables that look like ours but are not: a typo such as PROVE_CLIENTID would otherwise go unnoticed. */
 function unknownVariables(env: NodeJS.ProcessEnv): string[] {
   // Prefixes no other software on a gateway host is likely to use (REDIS_ and LOG_ are left out).
-  const prefixes = ['PROVE_', 'GATEWAY_', 'START_LIMIT_', 'CORS_', 'FINAL_TARGET_', 'TRUST_PROXY', 'SHUTDOWN_', 'FLOW_', 'ALLOWED_COUNTR', 'STATUS_PAGE'];
+  const prefixes = ['PROVE_', 'GATEWAY_', 'START_LIMIT_', 'CORS_', 'FINAL_TARGET_', 'TRUST_PROXY', 'SHUTDOWN_', 'FLOW_', 'ALLOWED_COUNTR', 'STATUS_PAGE', 'WEBHOOK_'];
   return Object.keys(env).filter((k) => prefixes.some((p) => k.startsWith(p)) && !KNOWN.has(k));
 }
