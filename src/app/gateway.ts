@@ -32,6 +32,7 @@ import { HttpDrain } from '../resilience/http-drain.js';
 import { resumableWatches } from '../resilience/resumable-flows.js';
 import { createRoutes, EMULATOR_PREFIX } from './routes.js';
 import { createShutdown, type ShutdownReport } from './shutdown.js';
+import { createWebhooks } from '../webhooks/index.js';
 
 /**
  * createGateway(config): yoga on node:http, graphql-ws on the same port, the store, pub/sub and the
@@ -231,6 +232,10 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   });
   prove.onOutcome((outcome) => readiness?.observe(outcome));
   registerCircuitMetric(metrics.registry, prove);
+  // Signed webhooks on every transition (src/webhooks/): durable in Redis, in process in memory mode.
+  const webhooks = config.webhooks
+    ? await createWebhooks({ config: config.webhooks, logger, registry: metrics.registry, redis: redis?.pub, now: options.now })
+    : undefined;
   // With tracing on, each step of the flow service is a span (src/observability/flow-spans.ts).
   resolveFlows(
     traceSteps(new FlowService({
@@ -252,11 +257,12 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
         redis: redis?.pub,
         logger,
       }),
+      onTransition: webhooks?.onTransition,
       ...(options.now ? { now: options.now } : {}),
     })),
   );
 
-  const shutdown = createShutdown({ server, drain, ws, emulator, store, redis, logger, tracing });
+  const shutdown = createShutdown({ server, drain, ws, emulator, webhooks, store, redis, logger, tracing });
   return {
     url,
     graphqlUrl: `${url}${yoga.graphqlEndpoint}`,

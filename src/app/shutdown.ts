@@ -5,6 +5,7 @@ import type { HttpDrain } from '../resilience/http-drain.js';
 import type { ProveEmulator } from '../emulator/index.js';
 import type { Store } from '../store/store.js';
 import type { GraphqlWsServer } from '../transport/ws.js';
+import type { Webhooks } from '../webhooks/index.js';
 
 /** What a shutdown did: `drained` is false when the timeout cut requests or operations still running. */
 export interface ShutdownReport {
@@ -19,6 +20,7 @@ export interface ShutdownParts {
   drain: HttpDrain;
   ws: GraphqlWsServer;
   emulator: ProveEmulator | undefined;
+  webhooks: Webhooks | undefined;
   store: Store;
   redis: { pub: Redis; sub: Redis } | undefined;
   logger: Logger;
@@ -32,7 +34,7 @@ export interface ShutdownParts {
  * within one deadline; WebSockets close with 1001; then the port, the emulator, the store and Redis.
  */
 export function createShutdown(parts: ShutdownParts): (timeoutMs: number) => Promise<ShutdownReport> {
-  const { server, drain, ws, emulator, store, redis, logger, tracing } = parts;
+  const { server, drain, ws, emulator, webhooks, store, redis, logger, tracing } = parts;
   let stopping: Promise<ShutdownReport> | undefined;
   const shutdown = async (timeoutMs: number): Promise<ShutdownReport> => {
     const started = Date.now();
@@ -45,6 +47,8 @@ export function createShutdown(parts: ShutdownParts): (timeoutMs: number) => Pro
       server.closeAllConnections();
     });
     await emulator?.close();
+    // Webhook attempts in flight finish within what is left of the deadline (others retry them later).
+    await webhooks?.close(Math.max(timeoutMs - (Date.now() - started), 1_000));
     await store.close();
     redis?.pub.disconnect();
     redis?.sub.disconnect();

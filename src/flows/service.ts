@@ -51,6 +51,8 @@ export interface FlowServiceDeps {
    * a function that starts the plain watch, as often as it needs one.
    */
   wrapWatch?: WrapWatch;
+  /** Called once per stored transition, by the instance that stored it (webhooks); awaited, must not throw. */
+  onTransition?: (flow: Flow) => Promise<void>;
   now?: () => number;
 }
 
@@ -270,6 +272,7 @@ export class FlowService {
       if (stored && stored.version >= transition.flow.version) return { flow: stored, changed: false } as Transition;
       await this.deps.repo.save(transition.flow);
       this.deps.events.published(flowKey(transition.flow.id), transition.flow.version);
+      await this.deps.onTransition?.(transition.flow);
     }
     return transition;
   }
