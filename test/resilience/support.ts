@@ -136,7 +136,7 @@ export interface ChildGateway {
  * `src/main.ts` through tsx in a process of its own (`node --import tsx`, one process, so a signal
  * reaches the gateway itself and not a wrapper).
  */
-export async function spawnGateway(env: Record<string, string>): Promise<ChildGateway> {
+export async function spawnGateway(env: Record<string, string>, { startTimeoutMs = 20_000 } = {}): Promise<ChildGateway> {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
     env: {
@@ -160,7 +160,7 @@ export async function spawnGateway(env: Record<string, string>): Promise<ChildGa
     proc.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
   );
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the gateway did not start within 20 s:\n${out}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`the gateway did not start within ${startTimeoutMs / 1000} s:\n${out}`)), startTimeoutMs);
     const onData = () => {
       const match = /unify-gateway listening at (http:\S+)/.exec(out);
       if (match) {
