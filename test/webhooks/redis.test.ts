@@ -44,7 +44,7 @@ describe.skipIf(!bin)('webhooks (Redis mode, BullMQ)', () => {
 
   const acceptedFor = (flowId: string) => receiver.accepted().filter((r) => r.verified?.data.flowId === flowId);
 
-  it('two instances asked about the same flows at once (a third instance'''s worker also taking jobs): exactly one delivery per transition', async () => {
+  it('two instances asked about the same flows at once (a third instance taking jobs too): exactly one delivery per transition', async () => {
     const flows = await inBatches(Array.from({ length: 16 }, (_, i) => i), 4, async (i) => (await started(i % 2 ? a : b, { possessionType: 'MOBILE', phoneNumber: '2001004018' })).flow.id);
     // Every flow asked through both instances together: one of them stores VERIFIED, the other reads it.
     await inBatches(flows, 4, async (id) => Promise.all([status(a, id), status(b, id), status(a, id)]));
