@@ -110,11 +110,12 @@ export async function bullmqQueue(deliverer: Deliverer, options: BullmqQueueOpti
       return 0;
     },
     async close(timeoutMs) {
-      const closing = worker.close();
-      const cut = await Promise.race([closing.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), timeoutMs).unref())]);
+      const within = <T>(work: Promise<T>, ms: number) =>
+        Promise.race([work.then(() => true, () => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
       // An attempt cut here is retried by another instance once its lock lapses.
-      if (cut) await worker.close(true).catch(() => {});
-      await queue.close().catch(() => {});
+      if (!(await within(worker.close(), timeoutMs))) await within(worker.close(true), 1_000);
+      // With Redis gone, closing would wait for it: the connections are dropped by the caller anyway.
+      await within(queue.close(), 1_000);
     },
   };
 }

@@ -42,11 +42,12 @@ const endpointTag = (url: string) => createHash('sha256').update(url).digest('ba
 
 /** BullMQ's worker waits on Redis for as long as it takes: no per-command retry limit. */
 function workerConnection(redis: Redis | Cluster): Redis | Cluster {
-  if (redis.isCluster) {
-    const cluster = redis as Cluster;
-    return cluster.duplicate(undefined, { redisOptions: { ...cluster.options.redisOptions, maxRetriesPerRequest: null } });
-  }
-  return (redis as Redis).duplicate({ maxRetriesPerRequest: null });
+  const worker = redis.isCluster
+    ? (redis as Cluster).duplicate(undefined, { redisOptions: { ...(redis as Cluster).options.redisOptions, maxRetriesPerRequest: null } })
+    : (redis as Redis).duplicate({ maxRetriesPerRequest: null });
+  // The worker's own 'error' events are logged (bullmq-queue.ts); the client's would go to the console.
+  worker.on('error', () => {});
+  return worker;
 }
 
 export async function createWebhooks({ config, logger, registry, redis, now = Date.now }: WebhooksOptions): Promise<Webhooks> {
@@ -54,8 +55,9 @@ export async function createWebhooks({ config, logger, registry, redis, now = Da
   let closeWorker = () => {};
   const backlog = new EnqueueBacklog(logger);
   const metrics = createWebhookMetrics(registry, () => queue && {
-    depth: async () => (await queue!.depth()) + backlog.size,
-    oldestAgeMs: async () => Math.max(await queue!.oldestAgeMs(), backlog.oldestAgeMs(now())),
+    // While Redis is unreachable the shared queue cannot be counted: what this instance holds still is.
+    depth: async () => (await queue!.depth().catch(() => 0)) + backlog.size,
+    oldestAgeMs: async () => Math.max(await queue!.oldestAgeMs().catch(() => 0), backlog.oldestAgeMs(now())),
   });
   const deliverer = createDeliverer({
     signer: createSigner(config.secrets),
