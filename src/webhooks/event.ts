@@ -15,8 +15,8 @@ export interface WebhookEventData {
   possessionType: Flow['possessionType'];
   clientRequestId: string;
   clientCustomerId: string | null;
-  /** E.164. */
-  phoneNumber: string;
+  /** E.164; null for a phone-less start that Prove has not yet told us the number of. */
+  phoneNumber: string | null;
   deviceId: string | null;
   proveId: string | null;
   failureReasons: FailureReason[];
@@ -55,7 +55,7 @@ export function webhookEventFor(flow: Flow): WebhookEvent | undefined {
     possessionType: flow.possessionType,
     clientRequestId: flow.clientRequestId,
     clientCustomerId: flow.clientCustomerId ?? null,
-    phoneNumber: flow.phoneNumber,
+    phoneNumber: flow.phoneNumber ?? null,
     deviceId: flow.deviceId ?? null,
     proveId: flow.proveId ?? null,
     failureReasons: failureReasonsOf(flow),
