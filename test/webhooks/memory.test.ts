@@ -145,8 +145,8 @@ describe('webhooks (memory mode)', () => {
       expect((await fetch(`${gw.url}/ready`)).status).toBe(200);
       expect(await metric(gw.url, 'unify_webhook_queue_depth')).toBe(1);
       expect(await metric(gw.url, 'unify_webhook_oldest_undelivered_age_seconds')).toBeGreaterThan(0);
-      const network = log.parsed().filter((l) => l.reason === 'network error');
-      expect(network.length).toBeGreaterThanOrEqual(3);
+      // One warning per failed attempt (a log line may be written just after the metric moved).
+      await eventually(() => log.parsed().filter((l) => l.reason === 'network error').length >= 3, 'three warnings');
 
       await receiver.up();
       await eventually(() => receiver.accepted().some((r) => r.verified?.data.flowId === flow.id), 'the event after the outage');
