@@ -177,14 +177,6 @@ export function guardBudget(budget: UpstreamBudget, redis: Redis | undefined, lo
         failing('budget.reserve', error, log);
       }
     },
-    async send() {
-      try {
-        await up();
-        return await budget.send();
-      } catch (error) {
-        failing('budget.send', error, log);
-      }
-    },
   };
 }
 
