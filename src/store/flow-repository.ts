@@ -4,6 +4,7 @@ import type { Flow } from '../flows/flow.js';
 import { sha256 } from '../lib/hash.js';
 import { BoundedMemo } from '../lib/bounded-memo.js';
 import { UnsavedStarts, type UnsavedStart } from './unsaved-starts.js';
+import type { RequestClaim } from './request-claim.js';
 
 /**
  * Flows in the store. Keys are hashes, so key listings (SCAN, KEYS, slow logs) and pub/sub channel
@@ -20,19 +21,7 @@ const flowKeys = new BoundedMemo(sha256, 1024);
 
 export const flowKey = (id: string): string => flowKeys.get(id);
 
-export interface RequestClaim {
-  /** Who started it: the API key's id or the client address, hashed. */
-  owner: string;
-  /** fingerprintStart of the input. */
-  input: string;
-  flowId: string;
-  /**
-   * 'reserved': written before unify was sent, Prove's answer not stored yet; 'unknown': unify was
-   * sent and no answer came back (Prove may have sent the SMS); 'started' (or absent, as written
-   * before reservations existed): the flow is stored under flowId.
-   */
-  state?: 'reserved' | 'unknown' | 'started';
-}
+export type { RequestClaim } from './request-claim.js';
 
 const hashed = (prefix: string, value: string) => `${prefix}:${sha256(value)}`;
 

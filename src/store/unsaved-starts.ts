@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Flow } from '../flows/flow.js';
-import type { RequestClaim } from './flow-repository.js';
+import type { RequestClaim } from './request-claim.js';
 
 /**
  * Started flows the store refused to take after Prove had answered (Redis went away between
