@@ -1,4 +1,5 @@
-import { SpanStatusCode, type Span, type Tracer } from '@opentelemetry/api';
+import type { Span, Tracer } from '@opentelemetry/api';
+import { inSpan } from './in-span.js';
 import type { FlowService } from '../flows/service.js';
 import type { Flow } from '../flows/flow.js';
 
@@ -23,18 +24,10 @@ export function traceFlowSteps<S extends FlowService>(service: S, tracer: Tracer
       if (!STEPS.has(property)) return value.bind(target);
       const step = String(property);
       return (...args: unknown[]) =>
-        tracer.startActiveSpan(`flow.${step}`, { attributes: { 'flow.step': step } }, async (span) => {
-          try {
-            const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-            describe(span, result);
-            return result;
-          } catch (error) {
-            span.setAttribute('error.type', error instanceof Error ? error.name : 'error');
-            span.setStatus({ code: SpanStatusCode.ERROR });
-            throw error;
-          } finally {
-            span.end();
-          }
+        inSpan(tracer, `flow.${step}`, { 'flow.step': step }, async (span) => {
+          const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          describe(span, result);
+          return result;
         });
     },
   });

@@ -1,4 +1,4 @@
-import { context, trace, isSpanContextValid, SpanKind, SpanStatusCode, type Span, type Tracer } from '@opentelemetry/api';
+import { context, trace, isSpanContextValid, SpanKind, type Span, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -17,6 +17,7 @@ import { graphqlTracingPlugins } from './graphql-spans.js';
 import { httpRequestTracer, type HttpTracer } from './http-spans.js';
 import { proveExchangeTracer } from './prove-spans.js';
 import { traceFlowSteps } from './flow-spans.js';
+import { inSpan } from './in-span.js';
 import { traceRedisCommands } from './redis-spans.js';
 import { ScrubbingExporter } from './scrub-exporter.js';
 
@@ -77,18 +78,7 @@ export async function startTracing(config: TracingConfig, options: { graphqlPath
     http: httpRequestTracer(tracer, propagator, options.graphqlPath),
     proveExchange: (serverURL) => proveExchangeTracer(tracer, propagator, serverURL),
     flows: (service) => traceFlowSteps(service, tracer),
-    span: (name, attributes, run, kind = SpanKind.INTERNAL) =>
-      tracer.startActiveSpan(name, { kind, attributes }, async (span) => {
-        try {
-          return await run(span);
-        } catch (error) {
-          span.setAttribute('error.type', error instanceof Error ? error.name : 'error');
-          span.setStatus({ code: SpanStatusCode.ERROR });
-          throw error;
-        } finally {
-          span.end();
-        }
-      }),
+    span: (name, attributes, run, kind) => inSpan(tracer, name, attributes, run, kind),
     shutdown: () =>
       (stopped ??= (async () => {
         stopRedis();
