@@ -1,3 +1,4 @@
+import { required } from '../support/requirements.js';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,12 +6,16 @@ import { chromium, type BrowserContext } from 'playwright-core';
 
 /**
  * Debian's Chromium, driven by playwright-core. Nothing is downloaded or installed at run time:
- * where /usr/bin/chromium (or CHROMIUM_PATH) is absent, the browser tests skip and say why.
+ * where /usr/bin/chromium (or CHROMIUM_PATH) is absent, the browser tests skip and say why, except
+ * in CI, where they fail (requirements.ts).
  */
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-export const chromiumAvailable = existsSync(CHROMIUM_PATH);
-export const SKIP_REASON = `Chromium not found at ${CHROMIUM_PATH}: browser tests skipped (install Debian's chromium package, as .ci/run does, or set CHROMIUM_PATH)`;
+export const chromiumAvailable = required(existsSync(CHROMIUM_PATH), {
+  what: `Chromium at ${CHROMIUM_PATH}`,
+  fix: "install Debian's chromium package (.ci/run does) or set CHROMIUM_PATH",
+  promised: process.env.CHROMIUM_PATH !== undefined,
+});
 
 /** Screenshots and other artifacts of the browser tests (gitignored). */
 export const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url).pathname;

@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { started, status } from '../support/flows.js';
 import { GRAPHIQL_WALKTHROUGH } from '../../src/ui/graphiql.js';
-import { ARTIFACTS, chromiumAvailable, launchChromium, SKIP_REASON, type Browser } from './browser.js';
+import { ARTIFACTS, chromiumAvailable, launchChromium, type Browser } from './browser.js';
 
 /** GraphiQL at /graphql: served from the installed bundle, a whole flow preloaded, subscriptions over graphql-ws. */
 
@@ -54,7 +54,6 @@ describe('GraphiQL over HTTP', () => {
   });
 });
 
-if (!chromiumAvailable) console.warn(SKIP_REASON);
 
 describe.skipIf(!chromiumAvailable)('GraphiQL in headless Chromium', () => {
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startGateway, TEST_API_KEY, type TestGateway } from '../support/gateway.js';
-import { ARTIFACTS, chromiumAvailable, launchChromium, SKIP_REASON, type Browser } from './browser.js';
+import { ARTIFACTS, chromiumAvailable, launchChromium, type Browser } from './browser.js';
 
 /**
  * The status page at / driven the way a person drives it, in headless Chromium against a real
@@ -12,7 +12,6 @@ import { ARTIFACTS, chromiumAvailable, launchChromium, SKIP_REASON, type Browser
 
 const WAIT = 15_000;
 
-if (!chromiumAvailable) console.warn(SKIP_REASON);
 
 describe.skipIf(!chromiumAvailable)('status page in headless Chromium', () => {
 

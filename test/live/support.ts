@@ -1,3 +1,4 @@
+import { required } from '../support/requirements.js';
 import { print } from 'graphql';
 import WebSocket from 'ws';
 import { Redis } from 'ioredis';
@@ -199,9 +200,26 @@ export async function startSharedProve(options: EmulatorOptions = {}): Promise<S
   };
 }
 
-/** The Redis the suites use, or undefined (with the reason) when none answers. */
+/**
+ * The Redis the suites use. When none answers it skips on a developer's machine and fails in CI or
+ * when REDIS_URL was set (see requirements.ts). Three tries of up to 3 s each: a busy machine is
+ * not a missing Redis.
+ */
+export async function sharedRedis(): Promise<string | undefined> {
+  const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  let answered: string | undefined;
+  for (let attempt = 0; attempt < 3 && !answered; attempt++) answered = await probeRedis(url);
+  const ok = required(answered !== undefined, {
+    what: `a Redis answering at ${url}`,
+    fix: 'start redis-server (.ci/run does) or set REDIS_URL',
+    promised: process.env.REDIS_URL !== undefined,
+  });
+  return ok ? url : undefined;
+}
+
+/** The Redis at `url`, or undefined when it does not answer PING. */
 export async function probeRedis(url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'): Promise<string | undefined> {
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const client = new Redis(url, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null });
   client.on('error', () => {});
   try {
     await client.connect();

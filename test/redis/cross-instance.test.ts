@@ -6,7 +6,7 @@ import { bind, started, status, stored, trusted } from '../support/flows.js';
 import { flowKey } from '../../src/store/flow-repository.js';
 import { flowChannel } from '../../src/events/flow-events.js';
 import {
-  eventually, liveClient, probeRedis, startSharedProve, stateOf, watchSse, watchWs, type SharedProve, type Watch,
+  eventually, liveClient, sharedRedis, startSharedProve, stateOf, watchSse, watchWs, type SharedProve, type Watch,
 } from '../live/support.js';
 
 /**
@@ -14,8 +14,7 @@ import {
  * balancer: whatever instance a status page is connected to hears what happened on the other.
  */
 
-const base = await probeRedis();
-if (!base) console.warn('test/redis: no Redis answers at REDIS_URL or redis://127.0.0.1:6379; skipping the cross-instance suite');
+const base = await sharedRedis();
 // A database of its own: the upstream budget and send limits live in Redis under fixed keys.
 const REDIS_URL = base ? `${base.replace(/\/\d*$/, '')}/11` : '';
 

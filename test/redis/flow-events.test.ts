@@ -2,15 +2,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createFlowEvents, flowChannel, type FlowEvents } from '../../src/events/flow-events.js';
-import { eventually, probeRedis } from '../live/support.js';
+import { eventually, sharedRedis } from '../live/support.js';
 
 /**
  * "Flow X changed" over Redis, on real connections: when a listener counts as listening, what a
  * dropped subscriber connection costs, and that a Redis that is gone does not take the process with it.
  */
 
-const base = await probeRedis();
-if (!base) console.warn('test/redis: no Redis answers at REDIS_URL or redis://127.0.0.1:6379; skipping the pub/sub suite');
+const base = await sharedRedis();
 const REDIS_URL = base ?? '';
 
 describe.skipIf(!base)('FlowEvents on Redis', () => {

@@ -6,7 +6,7 @@ import { start, status } from '../support/flows.js';
 import { flowKey } from '../../src/store/flow-repository.js';
 import { flowChannel } from '../../src/events/flow-events.js';
 import {
-  eventually, inBatches, liveClient, probeRedis, startSharedProve, stateOf, timers, watchWs, type SharedProve, type Watch,
+  eventually, inBatches, liveClient, sharedRedis, startSharedProve, stateOf, timers, watchWs, type SharedProve, type Watch,
 } from '../live/support.js';
 
 /**
@@ -14,8 +14,7 @@ import {
  * its own subscriber, and thousands of subscribers coming and going.
  */
 
-const base = await probeRedis();
-if (!base) console.warn('test/redis: no Redis answers at REDIS_URL or redis://127.0.0.1:6379; skipping the load suite');
+const base = await sharedRedis();
 const REDIS_URL = base ? `${base.replace(/\/\d*$/, '')}/10` : '';
 const CLIENTS_PER_INSTANCE = 8;
 /**

@@ -3,12 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createStore, type Store } from '../../src/store/redis-store.js';
 import { redisLocks } from '../../src/store/locks.js';
-import { probeRedis } from '../live/support.js';
+import { sharedRedis } from '../live/support.js';
 
 /** The Redis pieces under the cross-instance behaviour: the keyv store's connection and the status leases. */
 
-const base = await probeRedis();
-if (!base) console.warn('test/redis: no Redis answers at REDIS_URL or redis://127.0.0.1:6379; skipping the store and lock suite');
+const base = await sharedRedis();
 const REDIS_URL = base ? `${base.replace(/\/\d*$/, '')}/12` : '';
 
 describe.skipIf(!base)('Redis store and leases', () => {

@@ -13,7 +13,6 @@ import { post, reap, redisServerBin, sleep, spawnGateway, startOwnRedis, type Ch
 
 const bin = redisServerBin();
 if (!bin && process.env.CI) throw new Error('test/resilience: CI needs redis-server (REDIS_SERVER_BIN or PATH) for the dead lease holder suite');
-if (!bin) console.warn('test/resilience: no redis-server (REDIS_SERVER_BIN or PATH); skipping the dead lease holder suite');
 
 const STATUS = `query($id: ID!) { unifyStatus(flowId: $id) { __typename ... on UnifyStatusPayload { flow { state } } } }`;
 

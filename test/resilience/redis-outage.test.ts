@@ -16,7 +16,6 @@ import { getJson, redisServerBin, retryingBudget, sleep, startOwnRedis, type Own
  */
 
 const bin = redisServerBin();
-if (!bin) console.warn('test/resilience: no redis-server (REDIS_SERVER_BIN or PATH); skipping the Redis outage suite');
 
 const FLOWS = 100;
 

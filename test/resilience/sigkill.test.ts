@@ -14,7 +14,6 @@ import { post, reap, redisServerBin, sleep, spawnGateway, startOwnRedis, type Ch
  */
 
 const bin = redisServerBin();
-if (!bin) console.warn('test/resilience: no redis-server (REDIS_SERVER_BIN or PATH); skipping the SIGKILL suite');
 
 const START = `mutation($input: StartUnifyInput!) { startUnify(input: $input) {
   __typename ... on StartUnifyPayload { authToken flow { id state } } ... on Error { code message } } }`;

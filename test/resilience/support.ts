@@ -1,3 +1,4 @@
+import { required } from '../support/requirements.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -26,11 +27,19 @@ export async function freePort(): Promise<number> {
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The redis-server binary, or undefined (the suites that need one skip, saying why). */
+/**
+ * The redis-server binary. Missing, the suites that need one skip on a developer's machine and
+ * fail in CI (see requirements.ts).
+ */
 export function redisServerBin(): string | undefined {
   const bin = process.env.REDIS_SERVER_BIN || 'redis-server';
   const probe = spawnSync(bin, ['--version'], { stdio: 'ignore' });
-  return probe.status === 0 ? bin : undefined;
+  const ok = required(probe.status === 0, {
+    what: `the redis-server binary (${bin})`,
+    fix: "install Debian's redis-server package (.ci/run does) or set REDIS_SERVER_BIN",
+    promised: process.env.REDIS_SERVER_BIN !== undefined && process.env.REDIS_SERVER_BIN !== '',
+  });
+  return ok ? bin : undefined;
 }
 
 export interface OwnRedis {

@@ -13,7 +13,6 @@ import { redisServerBin, startOwnRedis, type OwnRedis } from './support.js';
 
 const bin = redisServerBin();
 if (!bin && process.env.CI) throw new Error('test/resilience: CI needs redis-server (REDIS_SERVER_BIN or PATH) for the write-ahead start suite');
-if (!bin) console.warn('test/resilience: no redis-server (REDIS_SERVER_BIN or PATH); skipping the write-ahead start suite');
 
 type Stats = { calls: Record<string, number>; unifyPerformed: Record<string, number> };
 const statsOf = async (prove: SharedProve) => (await prove.sim.stats()) as unknown as Stats;

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { memoryBudget, redisBudget } from '../../src/security/upstream-budget.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { start } from '../support/flows.js';
-import { probeRedis } from '../live/support.js';
+import { sharedRedis } from '../live/support.js';
 
 /**
  * The shared upstream budget under overload. A call the budget refuses (its slot would be more
@@ -62,8 +62,7 @@ describe('memoryBudget under overload (its own clock)', () => {
   });
 });
 
-const base = await probeRedis();
-if (!base) console.warn('test/security/upstream-budget: no Redis answers at REDIS_URL or redis://127.0.0.1:6379; skipping the Redis cases');
+const base = await sharedRedis();
 // A database of its own: the gateway's budget lives under a fixed key.
 const REDIS_URL = base ? `${base.replace(/\/\d*$/, '')}/8` : '';
 

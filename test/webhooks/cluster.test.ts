@@ -22,7 +22,6 @@ import { FAST_RETRIES } from './support.js';
  */
 
 const bin = redisServerBin();
-if (!bin) console.warn('test/webhooks: no redis-server (REDIS_SERVER_BIN or PATH); skipping the Redis Cluster suite');
 
 async function startCluster(server: string) {
   const dir = mkdtempSync(join(tmpdir(), 'unify-cluster-'));

@@ -17,7 +17,6 @@ import { FAST_RETRIES } from './support.js';
  */
 
 const bin = redisServerBin();
-if (!bin) console.warn('test/webhooks: no redis-server (REDIS_SERVER_BIN or PATH); skipping the Redis outage suite');
 
 describe.skipIf(!bin)('webhooks while Redis is down', () => {
   const secret = newSecret();

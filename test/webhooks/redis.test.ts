@@ -15,7 +15,6 @@ import { replayFailedDeliveries } from '../../src/webhooks/replay.js';
  */
 
 const bin = redisServerBin();
-if (!bin) console.warn('test/webhooks: no redis-server (REDIS_SERVER_BIN or PATH); skipping the Redis webhook suite');
 
 describe.skipIf(!bin)('webhooks (Redis mode, BullMQ)', () => {
   const secret = newSecret();
