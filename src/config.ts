@@ -49,6 +49,17 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Signed webhooks to the operator's backend (WEBHOOK_*); undefined when off. */
   webhooks: WebhookConfig | undefined;
+  /** The HTTP server's timeouts (HTTP_KEEP_ALIVE_TIMEOUT, HTTP_HEADERS_TIMEOUT, HTTP_REQUEST_TIMEOUT). */
+  http: HttpTimeouts;
+}
+
+export interface HttpTimeouts {
+  /** An idle keep-alive connection is closed after this; above a load balancer's idle timeout (60 s on most). */
+  keepAliveTimeoutMs: number;
+  /** A request's headers must have arrived within this (slowloris). */
+  headersTimeoutMs: number;
+  /** A request, body included, must have arrived within this; responses (SSE streams) are not bounded by it. */
+  requestTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -87,6 +98,7 @@ const KNOWN = new Set([
   'REDIS_URL', 'GATEWAY_API_KEYS', 'START_LIMIT_PER_NUMBER', 'START_LIMIT_PER_ADDRESS',
   'PROVE_RATE_LIMIT', 'ALLOWED_COUNTRIES', 'CORS_ORIGINS', 'FLOW_TTL', 'LOG_LEVEL', 'LOG_FORMAT', 'TRUST_PROXY_HOPS',
   'STATUS_PAGE', 'FINAL_TARGET_ORIGINS', 'SHUTDOWN_TIMEOUT', ...WEBHOOK_VARIABLES,
+  'HTTP_KEEP_ALIVE_TIMEOUT', 'HTTP_HEADERS_TIMEOUT', 'HTTP_REQUEST_TIMEOUT',
 ]);
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -194,6 +206,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     else shutdownTimeoutMs = parsed;
   }
 
+  const duration = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const parsed = parseDuration(raw);
+    if (parsed === undefined || parsed < min || parsed > max) {
+      bad(name, `must be a duration from ${min} ms to ${max / 1000} s such as 65s or 500ms, got "${raw}"`);
+      return fallback;
+    }
+    return parsed;
+  };
+  const http: HttpTimeouts = {
+    keepAliveTimeoutMs: duration('HTTP_KEEP_ALIVE_TIMEOUT', 65_000, 1_000, 3_600_000),
+    headersTimeoutMs: duration('HTTP_HEADERS_TIMEOUT', 10_000, 100, 600_000),
+    requestTimeoutMs: duration('HTTP_REQUEST_TIMEOUT', 30_000, 100, 3_600_000),
+  };
+  // node:http refuses a headers timeout longer than the request timeout it is part of.
+  if (http.headersTimeoutMs > http.requestTimeoutMs) bad('HTTP_HEADERS_TIMEOUT', `must not be longer than HTTP_REQUEST_TIMEOUT (${http.requestTimeoutMs} ms)`);
+
   const statusPage = env.STATUS_PAGE || (production ? 'off' : 'on');
   if (statusPage !== 'on' && statusPage !== 'off') bad('STATUS_PAGE', `must be on or off, got "${statusPage}"`);
 
@@ -218,6 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     statusPage: statusPage === 'on',
     shutdownTimeoutMs,
     webhooks: readWebhookConfig(env, { production, parseDuration, bad }),
+    http,
   };
   if (problems.length) throw new ConfigError(problems);
   return config;
@@ -226,6 +257,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 /** Variables that look like ours but are not: a typo such as PROVE_CLIENTID would otherwise go unnoticed. */
 function unknownVariables(env: NodeJS.ProcessEnv): string[] {
   // Prefixes no other software on a gateway host is likely to use (REDIS_ and LOG_ are left out).
-  const prefixes = ['PROVE_', 'GATEWAY_', 'START_LIMIT_', 'CORS_', 'FINAL_TARGET_', 'TRUST_PROXY', 'SHUTDOWN_', 'FLOW_', 'ALLOWED_COUNTR', 'STATUS_PAGE', 'WEBHOOK_'];
+  const prefixes = ['PROVE_', 'GATEWAY_', 'START_LIMIT_', 'CORS_', 'FINAL_TARGET_', 'TRUST_PROXY', 'SHUTDOWN_', 'FLOW_', 'ALLOWED_COUNTR', 'STATUS_PAGE', 'WEBHOOK_',
+    // Not HTTP_ alone: HTTP_PROXY and friends belong to other software.
+    'HTTP_KEEP', 'HTTP_HEADER', 'HTTP_REQUEST'];
   return Object.keys(env).filter((k) => prefixes.some((p) => k.startsWith(p)) && !KNOWN.has(k));
 }

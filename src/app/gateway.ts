@@ -32,6 +32,7 @@ import { HttpDrain } from '../resilience/http-drain.js';
 import { resumableWatches } from '../resilience/resumable-flows.js';
 import { createRoutes, EMULATOR_PREFIX } from './routes.js';
 import { createShutdown, type ShutdownReport } from './shutdown.js';
+import { httpServerOptions } from './http-timeouts.js';
 import { createWebhooks } from '../webhooks/index.js';
 
 /**
@@ -168,7 +169,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   let readiness: Readiness | undefined;
   const routes = createRoutes({ drain, emulator, readiness: () => readiness, statusPage, yoga, knownDocuments });
   // Every log line written while a request is handled carries its request id (src/observability/request-id.ts).
-  const server = createServer((req, res) => {
+  // Keep-alive, headers and request timeouts (HTTP_*_TIMEOUT): src/app/http-timeouts.ts.
+  const server = createServer(httpServerOptions(config.http), (req, res) => {
     const scope = requestScope(req, res);
     runInLogScope(scope, () => (tracing ? tracing.http(req, res, scope.requestId, () => routes(req, res)) : routes(req, res)));
   });
