@@ -6,7 +6,8 @@
 import type { AuthTokenSigner } from './authtoken.js';
 import { malformed } from './errors.js';
 import { canonicalPhone, findSandboxUser } from './phone.js';
-import { noTestUser, type Sessions } from './sessions.js';
+import type { Sessions } from './sessions.js';
+import { serves } from './regions.js';
 import { fail, finish, learn, send, type DeviceResult, type Session } from './session.js';
 import type { SimAuthenticateBody } from './validation.js';
 
@@ -70,8 +71,7 @@ export class Device {
       // The handset is another line, and this credential may not change numbers.
       return fail(s, 9100);
     }
-    const user = findSandboxUser(entered);
-    if (!user) throw noTestUser();
+    const user = this.sessions.userAt(s.door, entered);
     // Mobile Auth identifies the line without an SMS, on a phone-less start only in the US ("all
     // other countries" need the number at start); any other entry or change sends one.
     const mobileAuth = s.possessionType === 'mobile' && user.behaviour === 'mobile-auth' && s.phone === undefined && !entered.startsWith('+');
@@ -94,7 +94,7 @@ export class Device {
     const held = known ? keys.phoneOf(deviceId) : undefined;
     if (s.phone === undefined) {
       // Phone-less: the device's Prove Key names the person, or the device must supply the number.
-      const user = held === undefined ? undefined : findSandboxUser(held);
+      const user = held === undefined || !serves(s.door, held) ? undefined : findSandboxUser(held);
       if (user && held !== undefined && !s.rebind) {
         learn(s, held, user);
         return finish(s, deviceId);
@@ -132,7 +132,7 @@ export class Device {
     const { keys } = this.sessions;
     if (deviceId === undefined || !keys.has(deviceId)) return finish(s, keys.create());
     const held = keys.phoneOf(deviceId);
-    const user = held === undefined ? undefined : findSandboxUser(held);
+    const user = held === undefined || !serves(s.door, held) ? undefined : findSandboxUser(held);
     // A phone-less none flow learns the number from the key it meets.
     if (s.phone === undefined && user && held !== undefined && !s.rebind) learn(s, held, user);
     return finish(s, deviceId);

@@ -17,7 +17,8 @@ import { OAuthServer } from './oauth.js';
 import { SANDBOX_USERS } from './phone.js';
 import { RateLimiter } from './ratelimit.js';
 import { Sessions } from './sessions.js';
-import { Stats } from './stats.js';
+import { RegionalStats } from './stats.js';
+import { REGIONS, doorOf, type Door, type Region } from './regions.js';
 import {
   bindBody,
   deviceRevokeBody,
@@ -29,16 +30,29 @@ import {
   type Endpoint,
 } from './validation.js';
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+type Handler = (req: IncomingMessage, res: ServerResponse, door: Door) => Promise<void>;
 
 export function createProveEmulator(options: EmulatorOptions = {}): ProveEmulator {
   const now = options.now ?? Date.now;
-  const oauth = new OAuthServer({
-    clientId: options.clientId ?? process.env.EMULATOR_CLIENT_ID ?? 'emulator-client',
-    clientSecret: options.clientSecret ?? process.env.EMULATOR_CLIENT_SECRET ?? 'emulator-secret',
-    tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
-    now,
-  });
+  const tokenTtlSeconds = options.tokenTtlSeconds ?? 3600;
+  const clientId = options.clientId ?? process.env.EMULATOR_CLIENT_ID ?? 'emulator-client';
+  const clientSecret = options.clientSecret ?? process.env.EMULATOR_CLIENT_SECRET ?? 'emulator-secret';
+  const env = (region: Region, name: 'CLIENT_ID' | 'CLIENT_SECRET') => process.env[`EMULATOR_${region.toUpperCase()}_${name}`];
+  // One OAuth client per door: each region has its own credentials, as at Prove.
+  const oauth: Record<Door, OAuthServer> = {
+    global: new OAuthServer({ clientId, clientSecret, tokenTtlSeconds, now }),
+    ...(Object.fromEntries(
+      REGIONS.map((region) => [
+        region,
+        new OAuthServer({
+          clientId: options.regions?.[region]?.clientId ?? env(region, 'CLIENT_ID') ?? clientId,
+          clientSecret: options.regions?.[region]?.clientSecret ?? env(region, 'CLIENT_SECRET') ?? clientSecret,
+          tokenTtlSeconds,
+          now,
+        }),
+      ]),
+    ) as Record<Region, OAuthServer>),
+  };
   const keys = new KeyStore();
   const signer = new AuthTokenSigner();
   const sessions = new Sessions(
@@ -53,24 +67,25 @@ export function createProveEmulator(options: EmulatorOptions = {}): ProveEmulato
   );
   const device = new Device(sessions, signer, { phoneNumberChange: options.phoneNumberChange ?? true });
   const limiter = new RateLimiter(options.rateLimitPerSecond ?? 25, now);
-  const stats = new Stats();
+  const stats = new RegionalStats();
   const faults = new FaultInjector();
   const servers = new Set<Server>();
 
   /** Runs one of Prove's endpoints with counting and fault injection around `perform`. */
   const proveEndpoint =
-    (endpoint: Endpoint, perform: (req: IncomingMessage) => Promise<unknown>): Handler =>
-    async (req, res) => {
-      stats.call(endpoint);
+    (endpoint: Endpoint, perform: (req: IncomingMessage, door: Door) => Promise<unknown>): Handler =>
+    async (req, res, door) => {
+      const counted = stats.at(door);
+      counted.call(endpoint);
       const reply = (status: number, body: unknown, headers?: Record<string, string>): void => {
         if (res.headersSent || res.destroyed) return;
-        stats.response(endpoint, status);
+        counted.response(endpoint, status);
         sendJson(res, status, body, headers);
       };
-      const fault = await faults.intercept(endpoint, req, res, reply);
+      const fault = await faults.intercept(endpoint, door, req, res, reply);
       if (fault === true) return;
       try {
-        const answer = await perform(req);
+        const answer = await perform(req, door);
         if (fault === 'drop-answer') return void req.socket.destroy();
         reply(200, answer);
       } catch (err) {
@@ -79,11 +94,11 @@ export function createProveEmulator(options: EmulatorOptions = {}): ProveEmulato
       }
     };
 
-  /** OAuth then the per-client rate limit, shared by the /v3 endpoints. */
-  const authorize = (req: IncomingMessage): void => {
-    const clientId = oauth.authenticate(req.headers.authorization);
-    if (!limiter.allow(clientId)) {
-      stats.rateLimited();
+  /** OAuth (the door's own client) then the per-client rate limit, shared by the /v3 endpoints. */
+  const authorize = (req: IncomingMessage, door: Door): void => {
+    const clientId = oauth[door].authenticate(req.headers.authorization);
+    if (!limiter.allow(`${door}:${clientId}`)) {
+      stats.at(door).rateLimited();
       throw new ApiError(429, Codes.internal, 'rate limit exceeded', { 'retry-after': '1' });
     }
   };
@@ -102,38 +117,38 @@ export function createProveEmulator(options: EmulatorOptions = {}): ProveEmulato
 
   const routes: Record<string, Partial<Record<string, Handler>>> = {
     '/token': {
-      POST: proveEndpoint('/token', async (req) => {
+      POST: proveEndpoint('/token', async (req, door) => {
         const basic = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-        const grant = oauth.issue(await readForm(req), basic);
-        stats.tokenIssued();
+        const grant = oauth[door].issue(await readForm(req), basic);
+        stats.at(door).tokenIssued();
         return grant;
       }),
     },
     '/v3/unify': {
-      POST: proveEndpoint('/v3/unify', async (req) => {
-        authorize(req);
+      POST: proveEndpoint('/v3/unify', async (req, door) => {
+        authorize(req, door);
         const body = parseBody(unifyBody, await readJson(req));
-        const started = sessions.start(body);
+        const started = sessions.start(body, door);
         // Counted once the session exists (the SMS is out), whether or not the answer reaches the caller.
-        stats.unifyPerformed(body.clientRequestId);
+        stats.at(door).unifyPerformed(body.clientRequestId);
         return started;
       }),
     },
     '/v3/unify-status': {
-      POST: proveEndpoint('/v3/unify-status', async (req) => {
-        authorize(req);
-        return sessions.status(parseBody(statusBody, await readJson(req)));
+      POST: proveEndpoint('/v3/unify-status', async (req, door) => {
+        authorize(req, door);
+        return sessions.status(parseBody(statusBody, await readJson(req)), door);
       }),
     },
     '/v3/unify-bind': {
-      POST: proveEndpoint('/v3/unify-bind', async (req) => {
-        authorize(req);
-        return sessions.bind(parseBody(bindBody, await readJson(req)));
+      POST: proveEndpoint('/v3/unify-bind', async (req, door) => {
+        authorize(req, door);
+        return sessions.bind(parseBody(bindBody, await readJson(req)), door);
       }),
     },
     '/v3/device/revoke': {
-      POST: proveEndpoint('/v3/device/revoke', async (req) => {
-        authorize(req);
+      POST: proveEndpoint('/v3/device/revoke', async (req, door) => {
+        authorize(req, door);
         const body = parseBody(deviceRevokeBody, await readJson(req));
         // Revoking twice is still a revoked key; a deviceId never issued is Prove's 404 8011.
         if (keys.revoke(body.deviceId) === 'unknown') throw new ApiError(404, Codes.notFound, 'device not found');
@@ -160,18 +175,20 @@ export function createProveEmulator(options: EmulatorOptions = {}): ProveEmulato
         return { cleared: true };
       }),
     },
-    '/sim/revoke-tokens': { POST: sim(() => ({ revoked: oauth.revokeAll() })) },
+    '/sim/revoke-tokens': { POST: sim(() => ({ revoked: Object.values(oauth).reduce((n, server) => n + server.revokeAll(), 0) })) },
     '/sim/users': { GET: sim(() => ({ users: SANDBOX_USERS })) },
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
-    let path: string;
+    let pathname: string;
     try {
-      path = new URL(req.url ?? '/', 'http://emulator').pathname;
+      pathname = new URL(req.url ?? '/', 'http://emulator').pathname;
     } catch {
-      path = '';
+      pathname = '';
     }
-    const methods = routes[path];
+    const { door, path } = doorOf(pathname);
+    // The regional doors serve Prove's endpoints only; /sim is the device and the test bench, at the root.
+    const methods = door === 'global' || !path.startsWith('/sim/') ? routes[path] : undefined;
     if (!methods) {
       sendJson(res, 404, { code: Codes.malformed, message: 'not found' });
       return;
@@ -181,7 +198,7 @@ export function createProveEmulator(options: EmulatorOptions = {}): ProveEmulato
       sendJson(res, 405, { code: Codes.malformed, message: 'method not allowed' }, { allow: Object.keys(methods).join(', ') });
       return;
     }
-    handler(req, res).catch(() => {
+    handler(req, res, door).catch(() => {
       // Handlers catch their own errors; this only guards against a bug turning into a hang.
       sendJson(res, 500, { code: Codes.internal, message: 'internal error' });
     });

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Codes } from './errors.js';
+import type { Door } from './regions.js';
 import type { Endpoint, FaultSpec } from './validation.js';
 
 type Reply = (status: number, body: unknown, headers?: Record<string, string>) => void;
@@ -28,13 +29,14 @@ export class FaultInjector {
     this.queues.clear();
   }
 
-  /** Takes the next fault for this endpoint, in the order they were added. */
-  private take(endpoint: Endpoint): FaultSpec | undefined {
+  /** Takes the next fault for this endpoint and door, in the order they were added. */
+  private take(endpoint: Endpoint, door: Door): FaultSpec | undefined {
     const queue = this.queues.get(endpoint);
-    const head = queue?.[0];
+    const index = queue?.findIndex((f) => f.spec.region === undefined || f.spec.region === door) ?? -1;
+    const head = queue?.[index];
     if (!queue || !head) return undefined;
     head.remaining -= 1;
-    if (head.remaining <= 0) queue.shift();
+    if (head.remaining <= 0) queue.splice(index, 1);
     return head.spec;
   }
 
@@ -43,8 +45,8 @@ export class FaultInjector {
    * hung or dropped), 'drop-answer' when it should be performed and its answer dropped, and false
    * when it should now be performed normally.
    */
-  async intercept(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse, reply: Reply): Promise<boolean | 'drop-answer'> {
-    const fault = this.take(endpoint);
+  async intercept(endpoint: Endpoint, door: Door, req: IncomingMessage, res: ServerResponse, reply: Reply): Promise<boolean | 'drop-answer'> {
+    const fault = this.take(endpoint, door);
     if (!fault) return false;
     if (fault.latencyMs) {
       await this.sleep(fault.latencyMs);

@@ -26,8 +26,13 @@ try {
   console.error(`Prove emulator could not listen on ${host}:${port}: ${(err as Error).message}`);
   process.exit(1);
 }
-console.log(`Prove emulator listening at ${server.url}`);
-console.log(`OAuth client id: ${clientId} (client secret not shown)`);
+console.log(`Prove emulator listening at ${server.url} (every sandbox user)`);
+console.log(`  US region: ${server.url}/us   EU region: ${server.url}/eu`);
+console.log(`OAuth client id: ${clientId} (client secrets not shown)`);
+for (const region of ['US', 'EU']) {
+  const regional = process.env[`EMULATOR_${region}_CLIENT_ID`];
+  if (regional) console.log(`${region} OAuth client id: ${regional}`);
+}
 
 let stopping = false;
 const stop = (signal: string): void => {

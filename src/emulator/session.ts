@@ -4,6 +4,7 @@
  * or failing the device's part. Pure data and functions; no HTTP, no clock of its own.
  */
 import type { SandboxUser } from './phone.js';
+import type { Door } from './regions.js';
 import type { UnifyBody } from './validation.js';
 
 export const REASONS = {
@@ -42,6 +43,8 @@ export type DeviceState =
 
 export interface Session {
   correlationId: string;
+  /** The door (region) that opened it: status and bind through another one do not find it. */
+  door: Door;
   possessionType: UnifyBody['possessionType'];
   /** As the caller (or the device) spelled it: Prove echoes the number as given. Undefined until known. */
   phoneNumber?: string;

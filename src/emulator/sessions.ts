@@ -8,6 +8,7 @@ import type { AuthTokenSigner } from './authtoken.js';
 import { ApiError, Codes, badCorrelationId, malformed, outOfOrder } from './errors.js';
 import type { KeyStore } from './keys.js';
 import { canonicalPhone, findSandboxUser } from './phone.js';
+import { serves, type Door } from './regions.js';
 import { REASONS, fail, isFinal, learn, type Outcome, type ReasonCode, type Session } from './session.js';
 import type { BindBody, StatusBody, UnifyBody } from './validation.js';
 
@@ -38,11 +39,15 @@ export class Sessions {
    * enters); a none flow learns it from the device's Prove Key or from unify-bind. Desktop needs
    * a number to send the Instant Link to.
    */
-  start(body: UnifyBody): { success: 'pending'; correlationId: string; authToken: string } {
+  start(body: UnifyBody, door: Door = 'global'): { success: 'pending'; correlationId: string; authToken: string } {
     let phoneNumber = body.phoneNumber;
     if (phoneNumber === undefined && body.proveId !== undefined) {
       phoneNumber = this.keys.phoneOfProveId(body.proveId);
-      if (phoneNumber === undefined) throw malformed('proveId does not identify a customer of this project');
+      if (phoneNumber === undefined || !serves(door, phoneNumber)) throw malformed('proveId does not identify a customer of this project');
+    }
+    if (phoneNumber === undefined && body.possessionType === 'mobile' && door === 'eu') {
+      // "Mobile Auth in the United States doesn't require a phone number, but all other countries do."
+      throw malformed('phoneNumber is required: only US Mobile Auth starts without one');
     }
     if (phoneNumber === undefined && body.possessionType === 'desktop') {
       throw malformed('phoneNumber is required for desktop (the Instant Link goes to it) unless proveId identifies the person');
@@ -50,6 +55,7 @@ export class Sessions {
     const now = this.options.now();
     const s: Session = {
       correlationId: randomUUID(),
+      door,
       possessionType: body.possessionType,
       createdAt: now,
       sentAt: now,
@@ -63,8 +69,7 @@ export class Sessions {
     };
     if (phoneNumber !== undefined) {
       const phone = canonicalPhone(phoneNumber);
-      const user = findSandboxUser(phone);
-      if (!user) throw noTestUser();
+      const user = this.userAt(door, phone);
       learn(s, phone, user, phoneNumber);
       // The first SMS (code or link); none flows send nothing, the customer checks possession.
       if (s.possessionType !== 'none') s.sends = 1;
@@ -75,15 +80,15 @@ export class Sessions {
     return { success: 'pending', correlationId: s.correlationId, authToken };
   }
 
-  status(body: StatusBody): Outcome {
-    const s = this.lookup(body.correlationId);
+  status(body: StatusBody, door: Door = 'global'): Outcome {
+    const s = this.lookup(body.correlationId, door);
     if (isFinal(s.answer)) return s.answer!;
     s.answer = this.evaluate(s);
     return s.answer;
   }
 
-  bind(body: BindBody): Outcome {
-    const s = this.lookup(body.correlationId);
+  bind(body: BindBody, door: Door = 'global'): Outcome {
+    const s = this.lookup(body.correlationId, door);
     const phone = canonicalPhone(body.phoneNumber);
     const device = s.device;
     if (s.possessionType !== 'none' || s.answer?.success !== 'possession_required' || device.state !== 'finished' || !device.deviceId) {
@@ -91,8 +96,7 @@ export class Sessions {
     }
     if (s.phone === undefined) {
       // A phone-less none flow: the customer's own check names the number.
-      const user = findSandboxUser(phone);
-      if (!user) throw noTestUser();
+      const user = this.userAt(s.door, phone);
       learn(s, phone, user, body.phoneNumber);
     } else if (phone !== s.phone) {
       s.answer = this.outcome(s, 'false', 9100);
@@ -155,11 +159,24 @@ export class Sessions {
     };
   }
 
-  /** Finds a live session. The emulator has one OAuth client, so every session is the caller's. */
-  private lookup(correlationId: string): Session {
+  /**
+   * The sandbox user of a number, as the region behind `door` knows them: the other region's test
+   * users are "no test user found" there, as in Prove's sandbox.
+   */
+  userAt(door: Door, phone: string): NonNullable<Session['user']> {
+    const user = serves(door, phone) ? findSandboxUser(phone) : undefined;
+    if (!user) throw noTestUser();
+    return user;
+  }
+
+  /**
+   * Finds a live session. The emulator has one OAuth client per door, so every session of a door
+   * is its caller's; another region never heard of it.
+   */
+  private lookup(correlationId: string, door: Door): Session {
     if (!CORRELATION_ID.test(correlationId)) throw badCorrelationId();
     const s = this.sessions.get(correlationId);
-    if (!s) throw badCorrelationId();
+    if (!s || s.door !== door) throw badCorrelationId();
     if (this.expired(s)) throw badCorrelationId('correlation id expired');
     return s;
   }

@@ -3,6 +3,7 @@
  * (faulted ones included), which statuses went back, how many tokens were minted and how many
  * calls were refused by the rate limit.
  */
+import type { Door } from './regions.js';
 import { FAULT_ENDPOINTS, type Endpoint } from './validation.js';
 
 export interface StatsSnapshot {
@@ -15,6 +16,11 @@ export interface StatsSnapshot {
    * counted when the session is made: a call whose answer never reached the caller counts too.
    */
   unifyPerformed: Record<string, number>;
+}
+
+/** The whole emulator's counters, and the same counters per door (which region a call reached). */
+export interface RegionalStatsSnapshot extends StatsSnapshot {
+  regions: Record<Door, StatsSnapshot>;
 }
 
 /** Enough for any test run; past it, new ids are counted under '…' so memory stays bounded. */
@@ -69,5 +75,36 @@ export class Stats {
     this.tokens = 0;
     this.limited = 0;
     this.performed = new Map();
+  }
+}
+
+type Counting = Pick<Stats, 'call' | 'response' | 'tokenIssued' | 'rateLimited' | 'unifyPerformed'>;
+
+/** Counts every event twice: in the totals (what tests have always read) and under its door. */
+export class RegionalStats {
+  private readonly all = new Stats();
+  private readonly doors: Record<Door, Stats> = { us: new Stats(), eu: new Stats(), global: new Stats() };
+
+  at(door: Door): Counting {
+    const both = [this.all, this.doors[door]];
+    return {
+      call: (endpoint) => both.forEach((s) => s.call(endpoint)),
+      response: (endpoint, status) => both.forEach((s) => s.response(endpoint, status)),
+      tokenIssued: () => both.forEach((s) => s.tokenIssued()),
+      rateLimited: () => both.forEach((s) => s.rateLimited()),
+      unifyPerformed: (id) => both.forEach((s) => s.unifyPerformed(id)),
+    };
+  }
+
+  snapshot(): RegionalStatsSnapshot {
+    return {
+      ...this.all.snapshot(),
+      regions: { us: this.doors.us.snapshot(), eu: this.doors.eu.snapshot(), global: this.doors.global.snapshot() },
+    };
+  }
+
+  reset(): void {
+    this.all.reset();
+    for (const stats of Object.values(this.doors)) stats.reset();
   }
 }

@@ -19,10 +19,18 @@ export interface EmulatorOptions {
    * line fails possession.
    */
   phoneNumberChange?: boolean;
+  /**
+   * The OAuth client of each regional door (`/us`, `/eu`); each defaults to EMULATOR_<US|EU>_CLIENT_ID /
+   * _SECRET, then to clientId / clientSecret. A token from one door is refused at the other.
+   */
+  regions?: Partial<Record<'us' | 'eu', { clientId?: string; clientSecret?: string }>>;
 }
 
 export interface ProveEmulator {
-  /** Node http handler. Paths are relative to the emulator root: the gateway mounts it under a prefix and rewrites req.url before calling. */
+  /**
+   * Node http handler. Paths are relative to the emulator root: the gateway mounts it under a prefix and rewrites req.url before calling.
+   * Prove's endpoints answer at the root (every sandbox user) and per region under /us and /eu.
+   */
   handle(req: IncomingMessage, res: ServerResponse): void;
   /** Serve alone on its own port (0 = ephemeral). */
   listen(options?: { port?: number; host?: string }): Promise<{ url: string; close(): Promise<void> }>;

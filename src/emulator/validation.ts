@@ -115,6 +115,8 @@ export const faultBody = z
     latencyMs: z.number({ invalid_type_error: 'latencyMs must be a number' }).int('latencyMs must be an integer').min(0, 'latencyMs must be >= 0').max(600_000, 'latencyMs must be at most 600000').optional(),
     hang: z.boolean({ invalid_type_error: 'hang must be a boolean' }).optional(),
     drop: z.boolean({ invalid_type_error: 'drop must be a boolean' }).optional(),
+    /** Only calls through this door (`us`, `eu`, or `global`: the root); every door when absent. */
+    region: z.enum(['us', 'eu', 'global'], { errorMap: () => ({ message: 'region must be one of us, eu, global' }) }).optional(),
     /** Performs the call (a unify sends its SMS and opens its session), then drops the answer. */
     dropAnswer: z.boolean({ invalid_type_error: 'dropAnswer must be a boolean' }).optional(),
   })
