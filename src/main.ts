@@ -1,6 +1,18 @@
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { createGateway } from './app/gateway.js';
+import { startupProblem } from './app/startup-errors.js';
+import { helpText } from './help.js';
+
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(helpText());
+  process.exit(0);
+}
+if (args.length) {
+  console.error(`unknown argument "${args[0]}": the gateway is configured by environment variables (see --help)`);
+  process.exit(1);
+}
 
 let config;
 try {
@@ -13,8 +25,16 @@ try {
   throw error;
 }
 const logger = createLogger(config.logLevel, { format: config.logFormat, production: config.production });
-const gateway = await createGateway(config, { logger });
-
+let gateway;
+try {
+  gateway = await createGateway(config, { logger });
+} catch (error) {
+  // A port in use or a host that is not ours: one line naming the variable, as for configuration errors.
+  const problem = startupProblem(error, config);
+  if (!problem) throw error;
+  console.error(`cannot start: ${problem}`);
+  process.exit(1);
+}
 console.log(`unify-gateway listening at ${gateway.url}`);
 console.log(`GraphQL endpoint (HTTP and graphql-ws): ${gateway.graphqlUrl}`);
 if (!config.production) console.log(`GraphiQL: ${gateway.graphqlUrl}`);

@@ -174,6 +174,25 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     const scope = requestScope(req, res);
     runInLogScope(scope, () => (tracing ? tracing.http(req, res, scope.requestId, () => routes(req, res)) : routes(req, res)));
   });
+
+  // Requests wait for nothing once we listen: the store's first connection is up (or has failed,
+  // and /ready says so; the instance still starts and keeps trying).
+  await store.ready().catch((error: Error) => logger.warn({ err: { message: error.message } }, 'store not reachable at start'));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+  } catch (error) {
+    // A port in use or a host that is not ours: nothing was served, so release what was opened and
+    // let the caller say so (main.ts: one line naming PORT or HOST).
+    await Promise.allSettled([store.close(), emulator?.close(), tracing?.shutdown()]);
+    redis?.pub.disconnect();
+    redis?.sub.disconnect();
+    throw error;
+  }
+  // graphql-ws is bound once the port is ours: the `ws` server would otherwise report a failed
+  // listen as its own error. Nothing can connect between listen's callback and this line.
   const origins = originPolicy({ corsOrigins: config.corsOrigins, production: config.production });
   const ws = attachGraphqlWs(server, yoga, {
     log: logger,
@@ -193,14 +212,6 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   });
 
   metrics.instrumentWebSocketServer(ws.wss);
-
-  // Requests wait for nothing once we listen: the store's first connection is up (or has failed,
-  // and /ready says so; the instance still starts and keeps trying).
-  await store.ready().catch((error: Error) => logger.warn({ err: { message: error.message } }, 'store not reachable at start'));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
   const url = `http://${host}:${port}`;

@@ -11,12 +11,17 @@ import type { Logger } from 'pino';
  * STATUS_PAGE=on; it never carries an API key (binding asks the person to paste one).
  */
 
-// Compiled (`npm run build`: this module at dist/src/ui/), the page's sources stay in src/ui/page.
-const PAGE_DIR = fileURLToPath(
-  existsSync(new URL('./page/main.ts', import.meta.url))
-    ? new URL('./page/', import.meta.url)
-    : new URL('../../../src/ui/page/', import.meta.url),
-);
+// The page's sources stay in src/ui/page wherever this module runs from: beside it (tsx), or up
+// the tree from the compiled dist/src/ui/ (`npm run build`) or from npm start's bundle in node_modules/.cache.
+function pageDir(): string {
+  for (let dir = new URL('./', import.meta.url); ; dir = new URL('../', dir)) {
+    for (const candidate of [new URL('page/', dir), new URL('src/ui/page/', dir)]) {
+      if (existsSync(new URL('main.ts', candidate))) return fileURLToPath(candidate);
+    }
+    if (dir.pathname === '/') return fileURLToPath(new URL('./page/', import.meta.url));
+  }
+}
+const PAGE_DIR = pageDir();
 export const STATUS_PAGE_ASSETS = '/status-page';
 
 interface Bundle {

@@ -1,0 +1,54 @@
+/**
+ * `npm start -- --help` (or `node dist/src/main.js --help`): what can be set, in one screen.
+ * The README's Configuration table is the long form; a test keeps the two naming the same variables.
+ */
+
+const VARIABLES: [name: string, meaning: string][] = [
+  ['PORT', 'listen port (default 4000; 0 picks a free one)'],
+  ['HOST', 'listen address (default 127.0.0.1; 0.0.0.0 for every interface)'],
+  ['NODE_ENV', 'development (default), test or production (no GraphiQL, emulator or status page; credentials required)'],
+  ['PROVE_ENV', 'uat-us, prod-us, uat-eu or prod-eu; required with credentials unless PROVE_BASE_URL is set'],
+  ['PROVE_BASE_URL', 'an explicit Prove base URL instead of PROVE_ENV'],
+  ['PROVE_CLIENT_ID, PROVE_CLIENT_SECRET', 'Prove OAuth credentials; without them the embedded emulator is used'],
+  ['REDIS_URL', 'redis://…: flows, pub/sub and limits shared by every instance (default: in memory)'],
+  ['GATEWAY_API_KEYS', 'comma-separated API keys of trusted backends, 16+ characters each'],
+  ['START_LIMIT_PER_NUMBER', 'starts per phone number, count/window (default 3/10m)'],
+  ['START_LIMIT_PER_ADDRESS', 'starts per client address, count/window (default 20/1m)'],
+  ['PROVE_RATE_LIMIT', 'requests per second to Prove, shared by all instances (default 25)'],
+  ['ALLOWED_COUNTRIES', 'comma-separated ISO country codes accepted for phone numbers (default: all)'],
+  ['CORS_ORIGINS', 'comma-separated browser origins allowed (HTTP CORS and the WebSocket Origin check)'],
+  ['FINAL_TARGET_ORIGINS', "origins an Instant Link's finalTargetUrl may lead to (default: any)"],
+  ['FLOW_TTL', 'flow lifetime, at most 15m (default 15m)'],
+  ['LOG_LEVEL', 'fatal, error, warn, info (default), debug, trace or silent'],
+  ['LOG_FORMAT', 'json or pretty (default: pretty in development on a terminal, json otherwise)'],
+  ['SHUTDOWN_TIMEOUT', 'how long requests in flight may finish on SIGTERM/SIGINT (default 25s)'],
+  ['TRUST_PROXY_HOPS', "how many proxies' X-Forwarded-For entries to believe (default 0)"],
+  ['STATUS_PAGE', 'on or off: the status page at / (default on, off in production)'],
+  ['WEBHOOK_URL', 'comma-separated endpoints that receive a signed event per flow transition'],
+  ['WEBHOOK_SECRET', 'whsec_… secret(s) signing every event; required with WEBHOOK_URL'],
+  ['WEBHOOK_TIMEOUT', 'one delivery attempt (default 10s)'],
+  ['WEBHOOK_RETRY_DELAY, WEBHOOK_RETRY_MAX_DELAY, WEBHOOK_RETRY_FOR', 'retry backoff (default 5s, 1h, 24h)'],
+  ['WEBHOOK_ALLOW_HTTP', 'on lets production send webhooks over plain http (default off)'],
+  ['WEBHOOK_CONCURRENCY', 'delivery attempts in flight per instance (default 16)'],
+  ['OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OpenTelemetry collector (tracing is off without one)'],
+  ['OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG, OTEL_BSP_SCHEDULE_DELAY', 'the standard OpenTelemetry settings'],
+  ['EMULATOR_PORT, EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET', '`npm run emulator` only: its port (4010) and OAuth client'],
+];
+
+export function helpText(): string {
+  const width = Math.max(...VARIABLES.map(([name]) => (name.length > 40 ? 0 : name.length)));
+  const lines = VARIABLES.map(([name, meaning]) =>
+    name.length > width ? `  ${name}\n  ${' '.repeat(width)}  ${meaning}` : `  ${name.padEnd(width)}  ${meaning}`,
+  );
+  return [
+    'unify-gateway: a GraphQL gateway in front of Prove Unified Authentication.',
+    '',
+    'Usage: npm start            (development: the embedded Prove emulator when no credentials are set)',
+    '       node dist/src/main.js (after npm run build; production)',
+    '',
+    'Configuration comes from environment variables, all checked at start:',
+    ...lines,
+    '',
+    'The README has the details: every command, endpoint, variable and error code.',
+  ].join('\n');
+}
