@@ -23,6 +23,8 @@ const VARIABLES: [name: string, meaning: string][] = [
   ['LOG_FORMAT', 'json or pretty (default: pretty in development on a terminal, json otherwise)'],
   ['SHUTDOWN_TIMEOUT', 'how long requests in flight may finish on SIGTERM/SIGINT (default 25s)'],
   ['TRUST_PROXY_HOPS', "how many proxies' X-Forwarded-For entries to believe (default 0)"],
+  ['HTTP_KEEP_ALIVE_TIMEOUT', 'idle keep-alive connections close after this (default 65s)'],
+  ['HTTP_HEADERS_TIMEOUT, HTTP_REQUEST_TIMEOUT', 'headers, and a whole request, must arrive within these (default 10s, 30s)'],
   ['STATUS_PAGE', 'on or off: the status page at / (default on, off in production)'],
   ['WEBHOOK_URL', 'comma-separated endpoints that receive a signed event per flow transition'],
   ['WEBHOOK_SECRET', 'whsec_… secret(s) signing every event; required with WEBHOOK_URL'],
