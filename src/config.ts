@@ -47,6 +47,8 @@ export interface Config {
   statusPage: boolean;
   /** SIGTERM/SIGINT: how long requests in flight may take to finish before they are cut (SHUTDOWN_TIMEOUT). */
   shutdownTimeoutMs: number;
+  /** How long one call to Prove may take before it counts as timed out (PROVE_TIMEOUT). */
+  proveTimeoutMs: number;
   /** Signed webhooks to the operator's backend (WEBHOOK_*); undefined when off. */
   webhooks: WebhookConfig | undefined;
   /** The HTTP server's timeouts (HTTP_KEEP_ALIVE_TIMEOUT, HTTP_HEADERS_TIMEOUT, HTTP_REQUEST_TIMEOUT). */
@@ -97,7 +99,7 @@ const KNOWN = new Set([
   'PORT', 'HOST', 'NODE_ENV', 'PROVE_ENV', 'PROVE_BASE_URL', 'PROVE_CLIENT_ID', 'PROVE_CLIENT_SECRET',
   'REDIS_URL', 'GATEWAY_API_KEYS', 'START_LIMIT_PER_NUMBER', 'START_LIMIT_PER_ADDRESS',
   'PROVE_RATE_LIMIT', 'ALLOWED_COUNTRIES', 'CORS_ORIGINS', 'FLOW_TTL', 'LOG_LEVEL', 'LOG_FORMAT', 'TRUST_PROXY_HOPS',
-  'STATUS_PAGE', 'FINAL_TARGET_ORIGINS', 'SHUTDOWN_TIMEOUT', ...WEBHOOK_VARIABLES,
+  'STATUS_PAGE', 'FINAL_TARGET_ORIGINS', 'SHUTDOWN_TIMEOUT', 'PROVE_TIMEOUT', ...WEBHOOK_VARIABLES,
   'HTTP_KEEP_ALIVE_TIMEOUT', 'HTTP_HEADERS_TIMEOUT', 'HTTP_REQUEST_TIMEOUT',
 ]);
 
@@ -223,6 +225,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
   // node:http refuses a headers timeout longer than the request timeout it is part of.
   if (http.headersTimeoutMs > http.requestTimeoutMs) bad('HTTP_HEADERS_TIMEOUT', `must not be longer than HTTP_REQUEST_TIMEOUT (${http.requestTimeoutMs} ms)`);
+  const proveTimeoutMs = duration('PROVE_TIMEOUT', 5_000, 100, 60_000);
 
   const statusPage = env.STATUS_PAGE || (production ? 'off' : 'on');
   if (statusPage !== 'on' && statusPage !== 'off') bad('STATUS_PAGE', `must be on or off, got "${statusPage}"`);
@@ -247,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxyHops: int('TRUST_PROXY_HOPS', 0, 0, 10),
     statusPage: statusPage === 'on',
     shutdownTimeoutMs,
+    proveTimeoutMs,
     webhooks: readWebhookConfig(env, { production, parseDuration, bad }),
     http,
   };

@@ -221,6 +221,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     serverURL: proveURL,
     clientId: config.prove.clientId,
     clientSecret: config.prove.clientSecret,
+    timeoutMs: config.proveTimeoutMs,
     ...options.prove,
     logger,
     // Real token exchanges only: the budget checks credentials before every call, almost always from the cache.

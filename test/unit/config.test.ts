@@ -49,6 +49,12 @@ describe('configuration', () => {
     expect(parseLimit('3')).toBeUndefined();
   });
 
+  it('PROVE_TIMEOUT: 5 s by default, a duration from 100ms to 60s', () => {
+    expect(loadConfig({}).proveTimeoutMs).toBe(5_000);
+    expect(loadConfig({ PROVE_TIMEOUT: '12s' }).proveTimeoutMs).toBe(12_000);
+    for (const bad of ['0ms', '2m', 'soon']) expect(problemsOf({ PROVE_TIMEOUT: bad })[0]).toMatch(/^PROVE_TIMEOUT:/);
+  });
+
   it('a flow cannot outlive Prove\'s 15-minute correlation id', () => {
     expect(problemsOf({ FLOW_TTL: '16m' })[0]).toMatch(/^FLOW_TTL:/);
     expect(loadConfig({ FLOW_TTL: '900s' }).flowTtlMs).toBe(900_000);
