@@ -133,6 +133,16 @@ describe('/sim/faults', () => {
   });
 });
 
+/** Waits (bounded) until the emulator at `base` has counted a call to `endpoint`: the request is being held. */
+async function arrived(base: string, endpoint: string): Promise<void> {
+  for (const until = Date.now() + 10_000; ; ) {
+    const stats = (await (await fetch(`${base}/sim/stats`)).json()) as { calls: Record<string, number> };
+    if ((stats.calls[endpoint] ?? 0) > 0) return;
+    if (Date.now() > until) throw new Error(`no call to ${endpoint} reached the emulator within 10 s`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 describe('close() with a hung response', () => {
   it('ends hung calls so the process can exit', async () => {
     const h = await startEmulator();
@@ -142,8 +152,7 @@ describe('close() with a hung response', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'client_credentials', client_id: CLIENT_ID, client_secret: CLIENT_SECRET }),
     });
-    // Let the request reach the server before closing.
-    await new Promise((r) => setTimeout(r, 100));
+    await arrived(h.url, '/token');
     const t0 = performance.now();
     await h.close();
     await expect(hung).rejects.toThrow(/fetch failed/);
@@ -175,7 +184,7 @@ describe('emulator.close() when mounted in another server', () => {
         body: JSON.stringify({ endpoint: '/v3/unify', hang: true }),
       });
       const hung = fetch(`${base}/v3/unify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-      await new Promise((r) => setTimeout(r, 100));
+      await arrived(base, '/v3/unify');
       await emulator.close();
       await expect(hung).rejects.toThrow(/fetch failed/);
       expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('host');

@@ -1,20 +1,25 @@
 /**
- * Windows and expiry with shortened times and real waiting (no fake timers): the emulator reads
- * its clock per request, so what a client sees after a real delay is what is tested.
+ * Windows and expiry on the emulator's injected clock: it reads its clock per request, so moving
+ * the clock between real HTTP calls is what a client would see after that much time, without
+ * windows so short that a busy machine misses them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { POSSESSION_INCOMPLETE, sleep, startEmulator, type Harness } from './helpers.js';
+import { POSSESSION_INCOMPLETE, startEmulator, type Harness } from './helpers.js';
+
+let clock = Date.now();
+const now = () => clock;
+const advance = (ms: number) => void (clock += ms);
 
 describe('OTP and Instant Link windows', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startEmulator({ flowTtlMs: 5_000, otpWindowMs: 200, linkWindowMs: 200 });
+    h = await startEmulator({ flowTtlMs: 5_000, otpWindowMs: 200, linkWindowMs: 200, now });
   });
   afterAll(() => h.close());
 
   it('a right OTP after the OTP window fails with 9100', async () => {
     const f = await h.start({ possessionType: 'mobile', phoneNumber: '2001004014', allowOTPRetry: true });
-    await sleep(260);
+    advance(260);
     expect((await h.device(f.authToken, { otp: '1234' })).body).toEqual({ result: 'failed' });
     expect((await h.status(f.correlationId)).body).toMatchObject({ success: 'false', evaluation: POSSESSION_INCOMPLETE });
   });
@@ -26,7 +31,7 @@ describe('OTP and Instant Link windows', () => {
 
   it('Mobile Auth is not bound to the OTP window', async () => {
     const f = await h.start({ possessionType: 'mobile', phoneNumber: '2001004016' });
-    await sleep(260);
+    advance(260);
     expect((await h.device(f.authToken)).body.result).toBe('finished');
   });
 
@@ -34,7 +39,7 @@ describe('OTP and Instant Link windows', () => {
     const late = await h.start({ possessionType: 'desktop', phoneNumber: '2001004015', finalTargetUrl: 'https://x.com' });
     const inTime = await h.start({ possessionType: 'desktop', phoneNumber: '2001004015', finalTargetUrl: 'https://x.com' });
     expect((await h.device(inTime.authToken, { instantLink: true })).body.result).toBe('finished');
-    await sleep(260);
+    advance(260);
     expect((await h.device(late.authToken, { instantLink: true })).body).toEqual({ result: 'failed' });
     expect((await h.status(late.correlationId)).body).toMatchObject({ success: 'false', evaluation: POSSESSION_INCOMPLETE });
   });
@@ -43,7 +48,7 @@ describe('OTP and Instant Link windows', () => {
 describe('flow expiry', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startEmulator({ flowTtlMs: 300 });
+    h = await startEmulator({ flowTtlMs: 300, now });
   });
   afterAll(() => h.close());
 
@@ -52,7 +57,7 @@ describe('flow expiry', () => {
   it('status after flowTtlMs: 400 8008 "correlation id expired", even for a finished flow', async () => {
     const f = await h.start({ possessionType: 'mobile', phoneNumber: '2001004018' });
     expect((await h.status(f.correlationId)).body.success).toBe('true');
-    await sleep(350);
+    advance(350);
     const r = await h.status(f.correlationId);
     expect(r.status).toBe(400);
     expect(r.body).toEqual(expired);
@@ -61,13 +66,13 @@ describe('flow expiry', () => {
   it('the authToken JWT carries an exp matching the flow lifetime', async () => {
     const f = await h.start({ possessionType: 'mobile', phoneNumber: '2001004014' });
     const claims = JSON.parse(Buffer.from(f.authToken.split('.')[1]!, 'base64url').toString());
-    expect(claims.exp * 1000).toBeGreaterThanOrEqual(Date.now());
-    expect(claims.exp * 1000).toBeLessThanOrEqual(Date.now() + 2000);
+    expect(claims.exp * 1000).toBeGreaterThanOrEqual(clock);
+    expect(claims.exp * 1000).toBeLessThanOrEqual(clock + 2000);
   });
 
   it('the device cannot authenticate an expired flow', async () => {
     const f = await h.start({ possessionType: 'mobile', phoneNumber: '2001004014' });
-    await sleep(350);
+    advance(350);
     const r = await h.device(f.authToken, { otp: '1234' });
     expect(r.status).toBe(400);
     expect(r.body).toEqual({ code: 8008, message: expect.stringContaining('expired') });
@@ -77,7 +82,7 @@ describe('flow expiry', () => {
     const f = await h.start({ possessionType: 'none', phoneNumber: '2001004014' });
     await h.device(f.authToken);
     expect((await h.status(f.correlationId)).body.success).toBe('possession_required');
-    await sleep(350);
+    advance(350);
     const r = await h.bind(f.correlationId, '2001004014');
     expect(r.status).toBe(400);
     expect(r.body).toEqual(expired);

@@ -144,10 +144,16 @@ describe('concurrent callers', () => {
   afterEach(() => gw.sim.clearFaults());
 
   it("another caller reusing a clientRequestId while the first start is still at Prove gets InvalidInputError, not the first flow", async () => {
-    await gw.sim.fault({ endpoint: '/v3/unify', count: 1, latencyMs: 400 });
+    // Prove holds the first unify for 3 s; the intruder comes once that unify has reached Prove.
+    await gw.sim.fault({ endpoint: '/v3/unify', count: 1, latencyMs: 3_000 });
     const clientRequestId = `order-${Date.now()}`;
+    const unifyCalls = async () => (await gw.sim.stats()).calls['/v3/unify'] ?? 0;
+    const before = await unifyCalls();
     const victim = started(gw, { possessionType: 'MOBILE', phoneNumber: '2001004014', clientRequestId }, trusted);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    for (const until = Date.now() + 10_000; (await unifyCalls()) === before; ) {
+      if (Date.now() > until) throw new Error('the first start never reached Prove');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     const intruder = await start(gw, { possessionType: 'MOBILE', phoneNumber: '2001004015', clientRequestId });
     const first = await victim;
     expect(intruder.__typename === 'InvalidInputError' && intruder.field).toBe('clientRequestId');

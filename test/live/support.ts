@@ -41,8 +41,12 @@ export interface Watch {
   events: StatusEvent[];
   /** Top-level GraphQL errors in next messages (none expected). */
   graphqlErrors: unknown[];
-  /** Resolves when the stream ends: completed by the server, or failed (operation error, socket closed). */
-  ended: Promise<{ how: 'complete' } | { how: 'error'; error: unknown }>;
+  /**
+   * Resolves when the stream ends: completed by the server, or failed (operation error, socket
+   * closed). Rejects when it has not ended 15 s after it was first awaited, so a stream that never
+   * ends fails its test in seconds rather than at the test's timeout.
+   */
+  readonly ended: Promise<{ how: 'complete' } | { how: 'error'; error: unknown }>;
   /** Resolves with the n-th event (0-based) once it arrived. */
   event(n: number, timeoutMs?: number): Promise<StatusEvent>;
   /** Unsubscribes (sends complete for WS, aborts the request for SSE). */
@@ -79,10 +83,21 @@ function collector(timeoutLabel: string) {
       waiters.add(check);
       check();
     });
+  let bounded: Promise<Awaited<Watch['ended']>> | undefined;
+  const endedWithin = (ms: number) =>
+    Promise.race([
+      ended,
+      new Promise<never>((_, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${timeoutLabel}: stream did not end within ${ms} ms (have [${events.map(stateOf)}])`)), ms);
+        void ended.then(() => clearTimeout(timer));
+      }),
+    ]);
   return {
     events,
     graphqlErrors,
-    ended,
+    get ended() {
+      return (bounded ??= endedWithin(15_000));
+    },
     event,
     push(value: { data?: { unifyStatus: StatusEvent } | null; errors?: readonly unknown[] }) {
       if (value.errors?.length) graphqlErrors.push(...value.errors);
@@ -109,7 +124,7 @@ export function watchWs(client: Client, flowId: string): Watch {
       complete: () => c.end({ how: 'complete' }),
     },
   );
-  return { events: c.events, graphqlErrors: c.graphqlErrors, ended: c.ended, event: c.event, stop: unsubscribe };
+  return { events: c.events, graphqlErrors: c.graphqlErrors, get ended() { return c.ended; }, event: c.event, stop: unsubscribe };
 }
 
 /** Subscribes over SSE (yoga's default: POST with Accept: text/event-stream). */
@@ -151,7 +166,7 @@ export function watchSse(graphqlUrl: string, flowId: string, headers: Record<str
       c.end({ how: 'error', error });
     }
   })();
-  return { events: c.events, graphqlErrors: c.graphqlErrors, ended: c.ended, event: c.event, stop: () => controller.abort() };
+  return { events: c.events, graphqlErrors: c.graphqlErrors, get ended() { return c.ended; }, event: c.event, stop: () => controller.abort() };
 }
 
 /** Polls `probe` until it returns true (a server-side effect with no event to wait on). */

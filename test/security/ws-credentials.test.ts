@@ -86,9 +86,11 @@ describe('graphql-ws: the credential of the upgrade request', () => {
       }
       await ws.closed;
     }
-    const report = await gw.shutdown(3_000);
+    // A refused socket holding the drain would run into the 10 s budget and be cut; the bound
+    // leaves a busy machine room while staying far below that.
+    const report = await gw.shutdown(10_000);
     expect(report).toMatchObject({ drained: true, cut: 0 });
-    expect(report.ms).toBeLessThan(2_000);
+    expect(report.ms).toBeLessThan(5_000);
     gw = undefined;
   });
 });
