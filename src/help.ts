@@ -22,6 +22,7 @@ const VARIABLES: [name: string, meaning: string][] = [
   ['LOG_LEVEL', 'fatal, error, warn, info (default), debug, trace or silent'],
   ['LOG_FORMAT', 'json or pretty (default: pretty in development on a terminal, json otherwise)'],
   ['SHUTDOWN_TIMEOUT', 'how long requests in flight may finish on SIGTERM/SIGINT (default 25s)'],
+  ['PROVE_TIMEOUT', 'how long one call to Prove may take (default 5s)'],
   ['TRUST_PROXY_HOPS', "how many proxies' X-Forwarded-For entries to believe (default 0)"],
   ['HTTP_KEEP_ALIVE_TIMEOUT', 'idle keep-alive connections close after this (default 65s)'],
   ['HTTP_HEADERS_TIMEOUT, HTTP_REQUEST_TIMEOUT', 'headers, and a whole request, must arrive within these (default 10s, 30s)'],
