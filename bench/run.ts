@@ -65,7 +65,11 @@ async function stop(...list: (Child | undefined)[]) {
   for (const c of list) if (c) children.delete(c);
 }
 
-/** Production mode, a standalone emulator, send limits out of the way (rows that test them set their own). */
+/**
+ * Production mode, a standalone emulator, send limits out of the way (rows that test them set their own).
+ * Every subscriber comes from 127.0.0.1, so the per-address live limits are raised to the subscriber
+ * rows' count; the per-process defaults (20,000) hold.
+ */
 const gatewayEnv = (emulatorUrl: string, extra: Record<string, string> = {}): Record<string, string> => ({
   NODE_ENV: 'production',
   PORT: '0',
@@ -75,6 +79,8 @@ const gatewayEnv = (emulatorUrl: string, extra: Record<string, string> = {}): Re
   GATEWAY_API_KEYS: API_KEY,
   START_LIMIT_PER_NUMBER: '1000000/1m',
   START_LIMIT_PER_ADDRESS: '1000000/1m',
+  LIMIT_CONNECTIONS_PER_ADDRESS: String(Math.max(SUBSCRIPTIONS, 1_000) + 1_000),
+  LIMIT_SUBSCRIPTIONS_PER_ADDRESS: String(Math.max(SUBSCRIPTIONS, 1_000) + 1_000),
   ...extra,
 });
 

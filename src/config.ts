@@ -3,6 +3,7 @@ import { PROVE_SERVERS, isProveEnv } from './prove/servers.js';
 import { LOG_FORMATS, type LogFormat } from './logger.js';
 import { readTracingConfig, type TracingConfig } from './observability/tracing-config.js';
 import { WEBHOOK_VARIABLES, readWebhookConfig, type WebhookConfig } from './webhooks/config.js';
+import type { LiveLimitsConfig } from './security/live-limits.js';
 
 /**
  * Environment -> typed Config. Every variable is checked up front so a bad deployment fails at
@@ -53,6 +54,8 @@ export interface Config {
   webhooks: WebhookConfig | undefined;
   /** The HTTP server's timeouts (HTTP_KEEP_ALIVE_TIMEOUT, HTTP_HEADERS_TIMEOUT, HTTP_REQUEST_TIMEOUT). */
   http: HttpTimeouts;
+  /** Connections and subscriptions a client, and the process, may hold open (LIMIT_*). */
+  liveLimits: LiveLimitsConfig;
 }
 
 export interface HttpTimeouts {
@@ -101,6 +104,8 @@ const KNOWN = new Set([
   'PROVE_RATE_LIMIT', 'ALLOWED_COUNTRIES', 'CORS_ORIGINS', 'FLOW_TTL', 'LOG_LEVEL', 'LOG_FORMAT', 'TRUST_PROXY_HOPS',
   'STATUS_PAGE', 'FINAL_TARGET_ORIGINS', 'SHUTDOWN_TIMEOUT', 'PROVE_TIMEOUT', ...WEBHOOK_VARIABLES,
   'HTTP_KEEP_ALIVE_TIMEOUT', 'HTTP_HEADERS_TIMEOUT', 'HTTP_REQUEST_TIMEOUT',
+  'LIMIT_SUBSCRIPTIONS_PER_SOCKET', 'LIMIT_SUBSCRIPTIONS_PER_ADDRESS', 'LIMIT_SUBSCRIPTIONS_TOTAL',
+  'LIMIT_CONNECTIONS_PER_ADDRESS', 'LIMIT_CONNECTIONS_TOTAL',
 ]);
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -253,6 +258,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     proveTimeoutMs,
     webhooks: readWebhookConfig(env, { production, parseDuration, bad }),
     http,
+    liveLimits: {
+      subscriptionsPerSocket: int('LIMIT_SUBSCRIPTIONS_PER_SOCKET', 200, 1, 1_000_000),
+      subscriptionsPerAddress: int('LIMIT_SUBSCRIPTIONS_PER_ADDRESS', 1_000, 1, 1_000_000),
+      subscriptionsTotal: int('LIMIT_SUBSCRIPTIONS_TOTAL', 20_000, 1, 1_000_000),
+      connectionsPerAddress: int('LIMIT_CONNECTIONS_PER_ADDRESS', 1_000, 1, 1_000_000),
+      connectionsTotal: int('LIMIT_CONNECTIONS_TOTAL', 20_000, 1, 1_000_000),
+    },
   };
   if (problems.length) throw new ConfigError(problems);
   return config;
@@ -263,6 +275,6 @@ function unknownVariables(env: NodeJS.ProcessEnv): string[] {
   // Prefixes no other software on a gateway host is likely to use (REDIS_ and LOG_ are left out).
   const prefixes = ['PROVE_', 'GATEWAY_', 'START_LIMIT_', 'CORS_', 'FINAL_TARGET_', 'TRUST_PROXY', 'SHUTDOWN_', 'FLOW_', 'ALLOWED_COUNTR', 'STATUS_PAGE', 'WEBHOOK_',
     // Not HTTP_ alone: HTTP_PROXY and friends belong to other software.
-    'HTTP_KEEP', 'HTTP_HEADER', 'HTTP_REQUEST'];
+    'HTTP_KEEP', 'HTTP_HEADER', 'HTTP_REQUEST', 'LIMIT_'];
   return Object.keys(env).filter((k) => prefixes.some((p) => k.startsWith(p)) && !KNOWN.has(k));
 }

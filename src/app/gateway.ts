@@ -14,6 +14,9 @@ import { createProveEmulator, type EmulatorOptions, type ProveEmulator } from '.
 import { ApiKeys, credentialOf, identifyCaller } from '../security/caller.js';
 import { memoryBudget, redisBudget, withBudget } from '../security/upstream-budget.js';
 import { createStartLimits } from '../security/start-limits.js';
+import { createLiveLimits, type LiveGuard } from '../security/live-limits.js';
+import { clientAddress } from '../security/address.js';
+import { liveRefusalWarning, type LiveTransport } from '../observability/live-refusal-log.js';
 import { originPolicy } from '../security/origin.js';
 import { createGatewayYoga, createMaskError } from '../graphql/yoga.js';
 import { contextFor } from '../graphql/context.js';
@@ -33,6 +36,7 @@ import { resumableWatches } from '../resilience/resumable-flows.js';
 import { createRoutes, EMULATOR_PREFIX } from './routes.js';
 import { createShutdown, type ShutdownReport } from './shutdown.js';
 import { httpServerOptions } from './http-timeouts.js';
+import { liveStreams } from '../transport/sse-live.js';
 import { createWebhooks } from '../webhooks/index.js';
 
 /**
@@ -73,7 +77,12 @@ export interface Gateway {
   graphqlUrl: string;
   emulatorUrl: string | undefined;
   /** What this instance holds open for live status: flow listeners and WebSocket connections (leak checks). */
-  liveStats(): { flowListeners: number; webSockets: number };
+  liveStats(): {
+    flowListeners: number;
+    webSockets: number;
+    /** What the live limits count (src/security/live-limits.ts): connections, subscriptions and the per-address counters kept. */
+    held: { connections: number; subscriptions: number; addresses: number };
+  };
   /**
    * Graceful shutdown: /ready answers 503 "draining" at once and new work is refused (HTTP 503,
    * new sockets 503); requests and graphql-ws queries/mutations in flight finish (up to
@@ -165,9 +174,21 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     ? createStatusPage({ graphqlPath: yoga.graphqlEndpoint, emulatorPath: emulator ? EMULATOR_PREFIX : undefined, logger })
     : undefined;
 
+  // Connections and subscriptions held open, per socket, client address and process (LIMIT_*), graphql-ws and SSE alike.
+  const liveLimits = createLiveLimits(config.liveLimits);
+  const liveWarning = liveRefusalWarning(logger);
+  const liveGuard = (transport: LiveTransport): LiveGuard => ({
+    limits: liveLimits,
+    addressOf: (req) => clientAddress(req, config.trustProxyHops),
+    onRefused: (refusal, address) => {
+      metrics.observeLiveRefusal(refusal, transport);
+      liveWarning(refusal, transport, address);
+    },
+  });
+
   // Set once the Prove client exists (after listen); until then /ready says credentials are unknown.
   let readiness: Readiness | undefined;
-  const routes = createRoutes({ drain, emulator, readiness: () => readiness, statusPage, yoga, knownDocuments });
+  const routes = createRoutes({ drain, emulator, readiness: () => readiness, statusPage, yoga, knownDocuments, liveStreams: liveStreams(yoga.graphqlEndpoint, liveGuard('sse')) });
   // Every log line written while a request is handled carries its request id (src/observability/request-id.ts).
   // Keep-alive, headers and request timeouts (HTTP_*_TIMEOUT): src/app/http-timeouts.ts.
   const server = createServer(httpServerOptions(config.http), (req, res) => {
@@ -196,6 +217,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const origins = originPolicy({ corsOrigins: config.corsOrigins, production: config.production });
   const ws = attachGraphqlWs(server, yoga, {
     log: logger,
+    live: liveGuard('graphql-ws'),
     // The same reading of the credential as every operation's context (src/graphql/context.ts): a wrong key in
     // connectionParams or in the upgrade's Authorization header is refused at connect (4403).
     admit: (params, req) => {
@@ -281,7 +303,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     url,
     graphqlUrl: `${url}${yoga.graphqlEndpoint}`,
     emulatorUrl: emulator ? `${url}${EMULATOR_PREFIX}` : undefined,
-    liveStats: () => ({ flowListeners: events.listenerCount(), webSockets: ws.wss.clients.size }),
+    liveStats: () => ({ flowListeners: events.listenerCount(), webSockets: ws.wss.clients.size, held: liveLimits.open() }),
     shutdown: (timeoutMs = CLOSE_GRACE_MS) => shutdown(timeoutMs),
     close: async () => void (await shutdown(CLOSE_GRACE_MS)),
   };

@@ -19,6 +19,8 @@ export interface Routes {
   statusPage: StatusPage | undefined;
   yoga: GatewayYoga;
   knownDocuments: KnownDocuments | undefined;
+  /** Counts SSE and multipart streams against the live limits (src/transport/sse-live.ts); false: it answered 429. */
+  liveStreams?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 const json = (res: ServerResponse, status: number, body: unknown) => {
@@ -51,6 +53,7 @@ export function createRoutes(routes: Routes) {
     }
     if (drain.draining && !url.startsWith('/metrics')) return drain.refuse(res);
     if (statusPage?.handle(req, res)) return;
+    if (routes.liveStreams && !routes.liveStreams(req, res)) return;
     // Bodies are capped before yoga reads them (413, not a 500 or an unbounded buffer).
     void readBodyWithin(req, res).then((ok) => {
       if (ok && !knownDocuments?.serve(req, res)) void yoga.handle(req, res, { req });

@@ -5,6 +5,7 @@ import type { WebSocketServer } from 'ws';
 import { ProveError, type ProveClient } from '../prove/types.js';
 import type { FlowRepository } from '../store/flow-repository.js';
 import { failureReasonsOf, type Flow } from '../flows/flow.js';
+import type { LiveRefusal } from '../security/live-limits.js';
 
 /**
  * Prometheus metrics for one gateway: yoga's own GraphQL/HTTP metrics (@graphql-yoga/plugin-prometheus),
@@ -49,6 +50,8 @@ export interface GatewayMetrics {
   instrumentRepository<R extends FlowRepository>(repo: R): R;
   /** Counts open graphql-ws connections. */
   instrumentWebSocketServer(wss: WebSocketServer): void;
+  /** A connection or subscription refused by its limit (src/security/live-limits.ts). */
+  observeLiveRefusal(kind: LiveRefusal, transport: 'graphql-ws' | 'sse'): void;
   /**
    * An operation answered by the known-documents fast path (src/fastpath/known-documents.ts), counted
    * in the series a yoga request touches: @envelop/prometheus' phases, request counter, duration,
@@ -117,8 +120,18 @@ export function createMetrics(): GatewayMetrics {
     help: 'graphql-ws connections currently open',
     registers: [registry],
   });
+  const liveRefusals = new Counter({
+    name: 'unify_live_refusals_total',
+    help: 'Connections and subscriptions refused by their limit (LIMIT_*), by kind (the limit) and transport (graphql-ws or sse)',
+    labelNames: ['kind', 'transport'] as const,
+    registers: [registry],
+  });
   // Touch the label sets we always expect, so dashboards see zeros instead of missing series.
   for (const type of ['MOBILE', 'DESKTOP', 'NONE']) flowsStarted.inc({ possession_type: type }, 0);
+  for (const kind of ['subscriptions_per_socket', 'subscriptions_per_address', 'subscriptions_total', 'connections_per_address', 'connections_total']) {
+    liveRefusals.inc({ kind, transport: 'graphql-ws' }, 0);
+    if (kind !== 'subscriptions_per_socket') liveRefusals.inc({ kind, transport: 'sse' }, 0);
+  }
 
   let fastSeries:
     | Record<'parse' | 'validate' | 'context' | 'execute' | 'duration' | 'http', Histogram | undefined> & {
@@ -253,6 +266,7 @@ export function createMetrics(): GatewayMetrics {
       requests: registry.getSingleMetric('graphql_envelop_request') as Counter | undefined,
       errors: registry.getSingleMetric('graphql_envelop_error_result') as Counter | undefined,
     }),
+    observeLiveRefusal: (kind, transport) => liveRefusals.inc({ kind, transport }),
     instrumentWebSocketServer: (wss) => {
       wss.on('connection', (socket) => {
         websocketsOpen.inc();

@@ -103,12 +103,16 @@ export interface GraphqlWsBinding {
   dispose(): Promise<void>;
 }
 
-/** Serves graphql-ws on `wss` (graphql-ws/use/ws's useServer, leaner per socket); keepAliveMs 0 turns pings off. */
+/**
+ * Serves graphql-ws on `wss` (graphql-ws/use/ws's useServer, leaner per socket); keepAliveMs 0 turns pings off.
+ * `admitSocket`, when given, sees every new socket first: false means it has closed the socket itself.
+ */
 export function bindGraphqlWs(
   options: ServerOptions<ConnectionInitMessage['payload'], Extra> & { isProd?: boolean },
   wss: WebSocketServer,
   keepAliveMs: number,
   log: WsLog,
+  admitSocket?: (socket: WebSocket, request: IncomingMessage) => boolean,
 ): GraphqlWsBinding {
   const isProd = typeof options.isProd === 'boolean' ? options.isProd : process.env.NODE_ENV === 'production';
   const server = makeServer(options);
@@ -140,6 +144,8 @@ export function bindGraphqlWs(
   heartbeat?.unref();
 
   wss.on('connection', (socket: Tagged, request: IncomingMessage) => {
+    // A socket refused here (over a connection limit) was closed by admitSocket and never speaks graphql-ws.
+    if (admitSocket && !admitSocket(socket, request)) return;
     const connection = new Connection(socket, isProd, log);
     socket[CONNECTION] = connection;
     socket.once('error', onSocketError);

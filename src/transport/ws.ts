@@ -8,6 +8,8 @@ import type { GraphQLContext } from '../schema/index.js';
 import type { KnownSubscription } from '../fastpath/known-subscription.js';
 import { bindGraphqlWs, type WsLog } from './ws-binding.js';
 import { connectionParamsProblem } from '../security/request-bounds.js';
+import { wsLiveHolds } from './ws-live.js';
+import type { LiveGuard } from '../security/live-limits.js';
 
 /**
  * graphql-ws (graphql-transport-ws) on the HTTP server's own port and path. Every operation is
@@ -29,6 +31,8 @@ export interface GraphqlWsOptions {
   knownSubscription?: KnownSubscription;
   /** Where socket and protocol problems are reported (the gateway's logger). */
   log: WsLog;
+  /** Connections and subscriptions per socket, client address and process (src/transport/ws-live.ts); absent: unlimited. */
+  live?: LiveGuard;
 }
 
 /** The graphql-ws server on a port: its sockets, what runs on them, and its graceful close. */
@@ -81,6 +85,7 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
   // closes, so subscriptions end even where a wrapper holds their return() back (see
   // FlowService.watch). Keyed by the execution args graphql-ws hands back to subscribe().
   const operations = new WeakMap<object, AbortController>();
+  const live = options.live && wsLiveHolds(options.live);
   const disposable = bindGraphqlWs(
     {
       onConnect: (ctx) => {
@@ -96,8 +101,14 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
         ctx.extra.request = upgradeIdentity(ctx.extra.request);
         return true;
       },
-      onComplete: (ctx, id) => finished(ctx, id),
-      onError: (ctx, id) => finished(ctx, id),
+      onComplete: (ctx, id) => {
+        live?.release(ctx.extra.socket, id);
+        finished(ctx, id);
+      },
+      onError: (ctx, id) => {
+        live?.release(ctx.extra.socket, id);
+        finished(ctx, id);
+      },
       execute: (args) => (args.rootValue as Envelope).execute(args),
       subscribe: async (args) => {
         const known = knownSubscription?.streamOf(args);
@@ -139,6 +150,9 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
         // Nothing below can throw: graphql-ws calls onComplete or onError for this id, which uncounts it.
         if (getOperationAST(document, payload.operationName)?.operation !== 'subscription') started(ctx, id);
         else {
+          // Over a limit: an error message for this operation (TOO_MANY_SUBSCRIPTIONS); the socket stays open.
+          const refused = live?.subscribe(ctx.extra.socket, id);
+          if (refused) return [refused];
           const lean = knownSubscription?.prepare({
             document,
             operationName: payload.operationName,
@@ -168,6 +182,7 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
     wss,
     options.keepAliveMs ?? 12_000,
     options.log,
+    live && ((socket, request) => live.admit(socket, request)),
   );
   return {
     wss,

@@ -1,0 +1,304 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request as httpRequest } from 'node:http';
+import { print } from 'graphql';
+import WebSocket from 'ws';
+import { startGateway, type TestGateway } from '../support/gateway.js';
+import { started } from '../support/flows.js';
+import { eventually } from '../live/support.js';
+import { WatchStatusDocument } from '../generated/graphql.js';
+import { captureLogs } from './support.js';
+import { liveRefusalWarning, networkOf } from '../../src/observability/live-refusal-log.js';
+
+/**
+ * Connection and subscription floods (issue 12, item 4): one client may hold only so many
+ * graphql-ws sockets, subscriptions per socket, subscriptions and SSE streams per address, and
+ * the process only so many in all. Clients come from different loopback addresses (127.0.0.x),
+ * as different machines would; a refusal is a typed error (graphql-ws), a 4429 close (a socket
+ * too many) or a 429 (SSE), it is counted in /metrics, and a slot comes back when what held it
+ * ends, however it ends.
+ */
+
+const WATCH = print(WatchStatusDocument);
+
+/** A graphql-transport-ws socket spoken by hand, from `localAddress`. */
+class RawSocket {
+  readonly messages: Record<string, unknown>[] = [];
+  closed: { code: number; reason: string } | undefined;
+  #waiters = new Set<() => void>();
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data)) as Record<string, unknown>;
+      if (message.type === 'ping') return void socket.send('{"type":"pong"}');
+      this.messages.push(message);
+      this.#wake();
+    });
+    socket.on('close', (code, reason) => {
+      this.closed = { code, reason: String(reason) };
+      this.#wake();
+    });
+    socket.on('error', () => {});
+  }
+
+  #wake() {
+    for (const wake of this.#waiters) wake();
+  }
+
+  /** Opens and initialises; resolves once acknowledged or closed. */
+  static async open(gw: TestGateway, localAddress: string): Promise<RawSocket> {
+    const socket = new WebSocket(gw.graphqlUrl.replace(/^http/, 'ws'), 'graphql-transport-ws', { localAddress });
+    const s = new RawSocket(socket);
+    await new Promise<void>((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: {} }));
+    await s.until(() => s.messages.some((m) => m.type === 'connection_ack'), 'connection_ack or close');
+    return s;
+  }
+
+  until(probe: () => boolean, what: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!probe() && !this.closed) return;
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+        resolve();
+      };
+      const timer = setTimeout(() => (this.#waiters.delete(check), reject(new Error(`no ${what}: ${JSON.stringify(this.messages)}`))), 10_000);
+      this.#waiters.add(check);
+      check();
+    });
+  }
+
+  /** Subscribes `id` to the flow and waits for its first answer: 'next' or 'error' (with its payload). */
+  async subscribe(id: string, flowId: string): Promise<{ type: string; payload: unknown }> {
+    const count = this.messages.length;
+    this.socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query: WATCH, variables: { flowId } } }));
+    const answer = () => this.messages.slice(count).find((m) => m.id === id && (m.type === 'next' || m.type === 'error'));
+    await this.until(() => !!answer(), `answer to ${id}`);
+    if (this.closed) throw new Error(`socket closed ${JSON.stringify(this.closed)}`);
+    return answer() as { type: string; payload: unknown };
+  }
+
+  complete(id: string) {
+    this.socket.send(JSON.stringify({ id, type: 'complete' }));
+  }
+
+  /** Everything sent before has been handled: graphql-ws answers a ping after it. */
+  async settle() {
+    const count = this.messages.length;
+    this.socket.send('{"type":"ping"}');
+    await this.until(() => this.messages.slice(count).some((m) => m.type === 'pong'), 'pong');
+  }
+}
+
+/** A streamed subscription over SSE from `localAddress`: the status and, for a 429, the JSON body; close() ends the stream. */
+function sse(gw: TestGateway, localAddress: string, flowId: string): Promise<{ status: number; body: unknown; close(): void }> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(gw.graphqlUrl);
+    const req = httpRequest(
+      {
+        host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress,
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      },
+      (res) => {
+        const close = () => req.destroy();
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+          // A stream is "held" once its first event arrived.
+          if (res.statusCode === 200 && text.includes('\n\n')) resolve({ status: 200, body: text, close });
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: res.statusCode === 200 ? text : JSON.parse(text), close }));
+        res.on('error', () => {});
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify({ query: WATCH, variables: { flowId } }));
+  });
+}
+
+async function refusals(gw: TestGateway): Promise<Record<string, number>> {
+  const text = await (await fetch(`${gw.url}/metrics`)).text();
+  const counts: Record<string, number> = {};
+  for (const [, kind, transport, value] of text.matchAll(/^unify_live_refusals_total\{kind="(\w+)",transport="([\w-]+)"\} (\d+)$/gm)) {
+    if (Number(value)) counts[`${kind}/${transport}`] = Number(value);
+  }
+  return counts;
+}
+
+const errorOf = (answer: { type: string; payload: unknown }) => {
+  expect(answer.type).toBe('error');
+  return (answer.payload as { message: string; extensions: { code: string; limit: string } }[])[0]!;
+};
+
+describe('per socket, per address', () => {
+  const logs = captureLogs('info');
+  let gw: TestGateway;
+  let flowId: string;
+  const sockets: RawSocket[] = [];
+  const open = async (address: string) => {
+    const s = await RawSocket.open(gw, address);
+    sockets.push(s);
+    return s;
+  };
+
+  beforeAll(async () => {
+    gw = await startGateway(
+      { LOG_LEVEL: 'info', LIMIT_SUBSCRIPTIONS_PER_SOCKET: '3', LIMIT_SUBSCRIPTIONS_PER_ADDRESS: '5', LIMIT_CONNECTIONS_PER_ADDRESS: '4' },
+      { logger: logs.logger },
+    );
+    flowId = (await started(gw, { possessionType: 'MOBILE', phoneNumber: '2001004014' })).flow.id;
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.socket.terminate();
+    await gw?.close();
+  });
+
+  it('a fourth subscription on one socket is an error for that operation only; completing one frees its slot', async () => {
+    const s = await open('127.0.0.2');
+    for (const id of ['a', 'b', 'c']) expect((await s.subscribe(id, flowId)).type).toBe('next');
+    const refused = errorOf(await s.subscribe('d', flowId));
+    expect(refused.extensions).toEqual({ code: 'TOO_MANY_SUBSCRIPTIONS', limit: 'subscriptions_per_socket' });
+    expect(refused.message).toBe('Too many subscriptions on this connection (at most 3)');
+    await s.settle();
+    expect(s.closed).toBeUndefined();
+
+    s.complete('a');
+    await eventually(() => gw.liveStats().held.subscriptions === 2, 'the completed subscription released');
+    expect((await s.subscribe('e', flowId)).type).toBe('next');
+    expect(await refusals(gw)).toEqual({ 'subscriptions_per_socket/graphql-ws': 1 });
+  });
+
+  it('per address over graphql-ws and SSE together; another address is unaffected; a socket that dies frees its slots', async () => {
+    const first = await open('127.0.0.3');
+    const second = await open('127.0.0.3');
+    for (const id of ['1', '2', '3']) expect((await first.subscribe(id, flowId)).type).toBe('next');
+    expect((await second.subscribe('1', flowId)).type).toBe('next');
+    const stream = await sse(gw, '127.0.0.3', flowId);
+    expect(stream.status).toBe(200);
+
+    // Five held by 127.0.0.3: a sixth is refused, on a socket with room to spare and over SSE.
+    expect(errorOf(await second.subscribe('2', flowId)).extensions).toEqual({ code: 'TOO_MANY_SUBSCRIPTIONS', limit: 'subscriptions_per_address' });
+    const refused = await sse(gw, '127.0.0.3', flowId);
+    expect(refused.status).toBe(429);
+    expect(refused.body).toEqual({
+      errors: [{ message: 'Too many subscriptions from this address (at most 5)', extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', limit: 'subscriptions_per_address' } }],
+    });
+
+    // Someone else is served as ever.
+    const other = await open('127.0.0.4');
+    expect((await other.subscribe('1', flowId)).type).toBe('next');
+    const otherStream = await sse(gw, '127.0.0.4', flowId);
+    expect(otherStream.status).toBe(200);
+
+    // The first socket dies without a close handshake: its three slots come back.
+    const before = gw.liveStats().held.subscriptions;
+    first.socket.terminate();
+    await eventually(() => gw.liveStats().held.subscriptions === before - 3, 'the dead socket\'s subscriptions released');
+    expect((await second.subscribe('3', flowId)).type).toBe('next');
+    // An SSE stream that ends gives its slot back too.
+    stream.close();
+    await eventually(() => gw.liveStats().held.subscriptions === before - 3, 'the closed stream released');
+    const again = await sse(gw, '127.0.0.3', flowId);
+    expect(again.status).toBe(200);
+    again.close();
+    otherStream.close();
+
+    expect(await refusals(gw)).toEqual({
+      'subscriptions_per_socket/graphql-ws': 1,
+      'subscriptions_per_address/graphql-ws': 1,
+      'subscriptions_per_address/sse': 1,
+    });
+  });
+
+  it('a socket beyond the per-address connection limit is closed with 4429; SSE is refused 429; closing one lets the next in', async () => {
+    const held = [await open('127.0.0.5'), await open('127.0.0.5'), await open('127.0.0.5'), await open('127.0.0.5')];
+    expect(held.map((s) => s.closed)).toEqual([undefined, undefined, undefined, undefined]);
+    const fifth = await open('127.0.0.5');
+    expect(fifth.closed).toEqual({ code: 4429, reason: 'Too many connections' });
+    expect(fifth.messages).toEqual([]);
+    const stream = await sse(gw, '127.0.0.5', flowId);
+    expect(stream.status).toBe(429);
+    expect(stream.body).toMatchObject({ errors: [{ extensions: { code: 'TOO_MANY_CONNECTIONS', limit: 'connections_per_address' } }] });
+
+    expect((await open('127.0.0.6')).closed).toBeUndefined();
+
+    const before = gw.liveStats().held.connections;
+    held[0]!.socket.close(1000);
+    await eventually(() => gw.liveStats().held.connections === before - 1, 'the closed socket released');
+    expect((await open('127.0.0.5')).closed).toBeUndefined();
+    expect(await refusals(gw)).toMatchObject({ 'connections_per_address/graphql-ws': 1, 'connections_per_address/sse': 1 });
+  });
+
+  it('refusals are one warning line per network per minute, without the full address; everything released leaves nothing behind', async () => {
+    const lines = logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'live connection or subscription refused by its limit');
+    // Six refusals so far, all from 127.0.0.0/24: one line.
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 40, network: '127.0.0.0/24', refusal: 'subscriptions_per_socket', transport: 'graphql-ws', refusals: 1 });
+    expect(logs.lines.filter((l) => /127\.0\.0\.[2-6]\b/.test(l))).toEqual([]);
+
+    for (const s of sockets.splice(0)) s.socket.terminate();
+    await eventually(() => gw.liveStats().held.connections === 0 && gw.liveStats().held.subscriptions === 0, 'every slot released');
+    expect(gw.liveStats().held).toEqual({ connections: 0, subscriptions: 0, addresses: 0 });
+  });
+});
+
+describe('per process', () => {
+  let gw: TestGateway;
+  let flowId: string;
+  const sockets: RawSocket[] = [];
+  beforeAll(async () => {
+    gw = await startGateway({ LIMIT_CONNECTIONS_TOTAL: '3', LIMIT_SUBSCRIPTIONS_TOTAL: '3' });
+    flowId = (await started(gw, { possessionType: 'MOBILE', phoneNumber: '2001004014' })).flow.id;
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.socket.terminate();
+    await gw?.close();
+  });
+
+  it('whoever comes once the process is full is refused, and served again once something closes', async () => {
+    const a = await RawSocket.open(gw, '127.0.0.7');
+    const b = await RawSocket.open(gw, '127.0.0.8');
+    sockets.push(a, b);
+    expect((await a.subscribe('1', flowId)).type).toBe('next');
+    expect((await b.subscribe('1', flowId)).type).toBe('next');
+    const stream = await sse(gw, '127.0.0.9', flowId);
+    expect(stream.status).toBe(200);
+
+    const c = await RawSocket.open(gw, '127.0.0.10');
+    sockets.push(c);
+    expect(c.closed).toEqual({ code: 4429, reason: 'Too many connections' });
+    expect(errorOf(await a.subscribe('2', flowId))).toMatchObject({
+      message: 'Too many subscriptions on this server; try again later (at most 3)',
+      extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', limit: 'subscriptions_total' },
+    });
+
+    stream.close();
+    await eventually(() => gw.liveStats().held.subscriptions === 2, 'the stream released');
+    expect((await a.subscribe('3', flowId)).type).toBe('next');
+    expect(await refusals(gw)).toEqual({ 'connections_total/graphql-ws': 1, 'subscriptions_total/graphql-ws': 1 });
+  });
+});
+
+describe('the refusal warning', () => {
+  it('logs an offender once a minute with the refusals since its last line; networks, not addresses', () => {
+    const lines: Record<string, unknown>[] = [];
+    let now = 0;
+    const warn = liveRefusalWarning({ warn: (fields: Record<string, unknown>) => void lines.push(fields) } as never, () => now);
+    warn('subscriptions_per_address', 'sse', '203.0.113.7');
+    warn('subscriptions_per_address', 'sse', '203.0.113.8');
+    now = 59_000;
+    warn('connections_total', 'graphql-ws', '203.0.113.7');
+    warn('connections_total', 'graphql-ws', '2001:db8:1:2::7');
+    now = 60_000;
+    warn('connections_total', 'graphql-ws', '203.0.113.9');
+    expect(lines).toEqual([
+      { refusal: 'subscriptions_per_address', transport: 'sse', network: '203.0.113.0/24', refusals: 1 },
+      { refusal: 'connections_total', transport: 'graphql-ws', network: '2001:db8:1::/48', refusals: 1 },
+      { refusal: 'connections_total', transport: 'graphql-ws', network: '203.0.113.0/24', refusals: 3 },
+    ]);
+    expect(['::ffff:10.1.2.3', '::1', 'fe80::1', '2001:DB8::', 'not an address'].map(networkOf)).toEqual([
+      '10.1.2.0/24', '0:0:0::/48', 'fe80:0:0::/48', '2001:db8:0::/48', 'unknown',
+    ]);
+  });
+});
