@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { PROVE_SERVERS, isProveEnv } from './prove/servers.js';
+import { PROVE_REGION_VARIABLES, readProveRegions, type ProveRegions } from './prove/region-config.js';
 import { LOG_FORMATS, type LogFormat } from './logger.js';
 import { readTracingConfig, type TracingConfig } from './observability/tracing-config.js';
 import { WEBHOOK_VARIABLES, readWebhookConfig, type WebhookConfig } from './webhooks/config.js';
@@ -24,7 +23,10 @@ export interface Config {
   port: number;
   host: string;
   production: boolean;
+  /** The default region's Prove (what a single-region deployment configures). */
   prove: ProveTarget;
+  /** Every region this gateway serves: PROVE_US_*, PROVE_EU_*, PROVE_DEFAULT_REGION (src/prove/region-config.ts). */
+  proveRegions: ProveRegions;
   redisUrl: string | undefined;
   apiKeys: string[];
   startLimitPerNumber: Limit;
@@ -103,6 +105,7 @@ const KNOWN = new Set([
   'REDIS_URL', 'GATEWAY_API_KEYS', 'START_LIMIT_PER_NUMBER', 'START_LIMIT_PER_ADDRESS',
   'PROVE_RATE_LIMIT', 'ALLOWED_COUNTRIES', 'CORS_ORIGINS', 'FLOW_TTL', 'LOG_LEVEL', 'LOG_FORMAT', 'TRUST_PROXY_HOPS',
   'STATUS_PAGE', 'FINAL_TARGET_ORIGINS', 'SHUTDOWN_TIMEOUT', 'PROVE_TIMEOUT', ...WEBHOOK_VARIABLES,
+  ...PROVE_REGION_VARIABLES,
   'HTTP_KEEP_ALIVE_TIMEOUT', 'HTTP_HEADERS_TIMEOUT', 'HTTP_REQUEST_TIMEOUT',
   'LIMIT_SUBSCRIPTIONS_PER_SOCKET', 'LIMIT_SUBSCRIPTIONS_PER_ADDRESS', 'LIMIT_SUBSCRIPTIONS_TOTAL',
   'LIMIT_CONNECTIONS_PER_ADDRESS', 'LIMIT_CONNECTIONS_TOTAL',
@@ -136,30 +139,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const production = nodeEnv === 'production';
 
-  const clientId = env.PROVE_CLIENT_ID ?? '';
-  const clientSecret = env.PROVE_CLIENT_SECRET ?? '';
-  let prove: ProveTarget = { mode: 'emulator', clientId: 'emulator-client', clientSecret: 'emulator-secret' };
-  if (env.PROVE_ENV && !isProveEnv(env.PROVE_ENV)) {
-    bad('PROVE_ENV', `must be one of ${Object.keys(PROVE_SERVERS).join(', ')}, got "${env.PROVE_ENV}"`);
-  }
-  if (env.PROVE_BASE_URL && !z.string().url().safeParse(env.PROVE_BASE_URL).success) {
-    bad('PROVE_BASE_URL', 'must be an absolute URL');
-  }
-  if (env.PROVE_ENV && env.PROVE_BASE_URL) bad('PROVE_BASE_URL', 'set either PROVE_ENV or PROVE_BASE_URL, not both');
-  if (Boolean(clientId) !== Boolean(clientSecret)) {
-    bad(clientId ? 'PROVE_CLIENT_SECRET' : 'PROVE_CLIENT_ID', 'PROVE_CLIENT_ID and PROVE_CLIENT_SECRET go together');
-  }
-  if (clientId && clientSecret) {
-    const serverURL = env.PROVE_BASE_URL || (env.PROVE_ENV && isProveEnv(env.PROVE_ENV) ? PROVE_SERVERS[env.PROVE_ENV] : undefined);
-    if (!serverURL) {
-      // The SDK would silently pick the US sandbox; we make the choice explicit instead.
-      bad('PROVE_ENV', 'is required with Prove credentials (uat-us, prod-us, uat-eu, prod-eu) unless PROVE_BASE_URL is set');
-    } else {
-      prove = { mode: 'remote', serverURL, clientId, clientSecret, sandbox: !env.PROVE_ENV?.startsWith('prod') };
-    }
-  } else if (production) {
-    bad('PROVE_CLIENT_ID', 'production mode needs Prove credentials (PROVE_CLIENT_ID, PROVE_CLIENT_SECRET, PROVE_ENV); the emulator never runs in production');
-  }
+  // Prove: regions, hosts and credentials (src/prove/region-config.ts).
+  const proveRegions = readProveRegions(env, production, bad);
+  const defaultTarget = proveRegions.targets[proveRegions.defaultRegion];
+  const prove: ProveTarget =
+    proveRegions.mode === 'remote' && defaultTarget
+      ? { mode: 'remote', ...defaultTarget, sandbox: proveRegions.sandbox }
+      : { mode: 'emulator', clientId: 'emulator-client', clientSecret: 'emulator-secret' };
 
   if (env.REDIS_URL && !/^rediss?:\/\//.test(env.REDIS_URL)) bad('REDIS_URL', 'must start with redis:// or rediss://');
 
@@ -240,6 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST || '127.0.0.1',
     production,
     prove,
+    proveRegions,
     redisUrl: env.REDIS_URL || undefined,
     apiKeys,
     startLimitPerNumber: limit('START_LIMIT_PER_NUMBER', { count: 3, windowMs: 10 * 60_000 }),

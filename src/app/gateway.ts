@@ -9,10 +9,9 @@ import { FlowRepository } from '../store/flow-repository.js';
 import { processLocks, redisLocks } from '../store/locks.js';
 import { createFlowEvents, type FlowEvents } from '../events/flow-events.js';
 import { FlowService } from '../flows/service.js';
-import { createProveClient, type ProveClient } from '../prove/index.js';
+import { createProveRegions } from './prove-regions.js';
 import { createProveEmulator, type EmulatorOptions, type ProveEmulator } from '../emulator/index.js';
 import { ApiKeys, credentialOf, identifyCaller } from '../security/caller.js';
-import { memoryBudget, redisBudget, withBudget } from '../security/upstream-budget.js';
 import { createStartLimits } from '../security/start-limits.js';
 import { createLiveLimits, type LiveGuard } from '../security/live-limits.js';
 import { clientAddress } from '../security/address.js';
@@ -28,8 +27,8 @@ import { refusedKeyWarning } from '../observability/refused-key-log.js';
 import { requestScope } from '../observability/request-id.js';
 import { runInLogScope } from '../observability/log-context.js';
 import { createStatusPage } from '../ui/status-page.js';
-import { registerCircuitMetric, withCircuitBreaker, type CircuitBreakerOptions } from '../resilience/circuit-breaker.js';
-import { guardBudget, guardEvents, guardKeyv, guardLocks, logRedisConnection, StoreOutageLog } from '../resilience/store-guard.js';
+import { registerCircuitMetric, type CircuitBreakerOptions } from '../resilience/circuit-breaker.js';
+import { guardEvents, guardKeyv, guardLocks, logRedisConnection, StoreOutageLog } from '../resilience/store-guard.js';
 import { createReadiness, type Readiness } from '../resilience/readiness.js';
 import { HttpDrain } from '../resilience/http-drain.js';
 import { resumableWatches } from '../resilience/resumable-flows.js';
@@ -132,7 +131,10 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   );
   const apiKeys = new ApiKeys(config.apiKeys);
   const emulator: ProveEmulator | undefined =
-    config.prove.mode === 'emulator' ? createProveEmulator(options.emulator) : undefined;
+    config.proveRegions.mode === 'emulator'
+      ? // Each region's door takes the credentials the gateway sends it.
+        createProveEmulator({ regions: { us: config.proveRegions.targets.us, eu: config.proveRegions.targets.eu }, ...options.emulator })
+      : undefined;
 
   // The Prove client needs the gateway's own port when it talks to the embedded emulator, so the
   // service is built after listen(); requests that arrive in between wait for it.
@@ -238,36 +240,38 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
   const url = `http://${host}:${port}`;
 
-  const proveURL = config.prove.mode === 'emulator' ? `${url}${EMULATOR_PREFIX}` : config.prove.serverURL;
-  const adapter: ProveClient = createProveClient({
-    serverURL: proveURL,
-    clientId: config.prove.clientId,
-    clientSecret: config.prove.clientSecret,
-    timeoutMs: config.proveTimeoutMs,
-    ...options.prove,
-    logger,
-    // Real token exchanges only: the budget checks credentials before every call, almost always from the cache.
-    onTokenExchange: metrics.observeTokenExchange,
-    ...(tracing && { traceExchange: tracing.proveExchange(proveURL) }),
-  });
-  // Outermost, the circuit breaker: while Prove is down a call fails before it waits for a budget slot.
-  const prove = withCircuitBreaker(
-    withBudget(
-      metrics.instrumentProve(adapter),
-      redis ? guardBudget(redisBudget(redis.pub, config.proveRateLimit), redis.pub, storeLog) : memoryBudget(config.proveRateLimit),
+  // One Prove stack per region (src/app/prove-regions.ts); the embedded emulator serves each region under its own path.
+  const { proveRegions } = config;
+  const regions = createProveRegions({
+    targets: Object.fromEntries(
+      Object.entries(proveRegions.targets).map(([region, target]) => [
+        region,
+        proveRegions.mode === 'emulator' ? { ...target, serverURL: `${url}${EMULATOR_PREFIX}/${region}` } : target,
+      ]),
     ),
-    { ...options.breaker, logger },
-  );
+    prove: { timeoutMs: config.proveTimeoutMs, ...options.prove },
+    breaker: options.breaker,
+    rateLimit: config.proveRateLimit,
+    metrics,
+    logger,
+    redis: redis?.pub,
+    storeLog,
+    ...(tracing && { traceExchange: (serverURL: string) => tracing.proveExchange(serverURL) }),
+  });
   readiness = createReadiness({
     store,
     redis,
-    checkCredentials: (signal) => adapter.checkCredentials({ signal }),
-    circuit: () => prove.circuit(),
+    regions: regions.map(({ region, adapter, client }) => ({
+      region,
+      checkCredentials: (signal) => adapter.checkCredentials({ signal }),
+      circuit: () => client.circuit(),
+    })),
+    defaultRegion: proveRegions.defaultRegion,
     draining: () => drain.draining,
     credentialsTtlMs: options.readyCredentialsTtlMs,
   });
-  prove.onOutcome((outcome) => readiness?.observe(outcome));
-  registerCircuitMetric(metrics.registry, prove);
+  for (const { region, client } of regions) client.onOutcome((outcome) => readiness?.observe(outcome, region));
+  registerCircuitMetric(metrics.registry, regions);
   // Signed webhooks on every transition (src/webhooks/): durable in Redis, in process in memory mode.
   const webhooks = config.webhooks
     ? await createWebhooks({ config: config.webhooks, logger, registry: metrics.registry, redis: redis?.pub, now: options.now })
@@ -275,13 +279,16 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   // With tracing on, each step of the flow service is a span (src/observability/flow-spans.ts).
   resolveFlows(
     traceSteps(new FlowService({
-      prove,
+      regions: {
+        clients: Object.fromEntries(regions.map(({ region, client }) => [region, client])),
+        defaultRegion: proveRegions.defaultRegion,
+      },
       wrapWatch: resumableWatches(logger),
       repo: metrics.instrumentRepository(new FlowRepository(guardKeyv(store.keyv, storeLog), options.now)),
       events,
       locks: redis ? guardLocks(redisLocks(redis.pub), redis.pub, storeLog) : processLocks(),
       phonePolicy: {
-        sandbox: config.prove.mode === 'emulator' || config.prove.sandbox,
+        sandbox: proveRegions.sandbox,
         allowedCountries: config.allowedCountries,
       },
       finalTargetOrigins: config.finalTargetOrigins,

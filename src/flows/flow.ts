@@ -1,4 +1,5 @@
 /** The gateway's record of one Prove Unify session, and the vocabulary around it. */
+import type { ProveRegion } from '../prove/regions.js';
 
 export const POSSESSION_TYPES = ['MOBILE', 'DESKTOP', 'NONE'] as const;
 export type PossessionType = (typeof POSSESSION_TYPES)[number];
@@ -24,6 +25,11 @@ export interface Flow {
   id: string;
   /** Prove's handle; never shown to public callers. */
   correlationId: string;
+  /**
+   * The Prove region that holds the session: status and bind go there. Absent on flows stored
+   * before regions were recorded, which belong to the default region.
+   */
+  region?: ProveRegion | undefined;
   /** Kept so an idempotent repeat of startUnify can hand the same token back. */
   authToken: string;
   possessionType: PossessionType;

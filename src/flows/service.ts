@@ -19,6 +19,8 @@ import {
 import { applyBind, applyStatus, canBind, expireIfDue, isTerminal, type Transition } from './state-machine.js';
 import { fingerprintStart, identifier, toUnifyRequest, validateStart, type StartInput } from './start-input.js';
 import { unknownOutcome, WriteAheadStarts, type SendStart } from './write-ahead-start.js';
+import { chooseRegion, type ServedRegions } from './region.js';
+import type { ProveRegion } from '../prove/regions.js';
 
 /**
  * The domain's entry points: start a flow, refresh its status from Prove, bind, and expire.
@@ -36,7 +38,10 @@ export interface StartGuard {
 }
 
 export interface FlowServiceDeps {
-  prove: ProveClient;
+  /** A single Prove (one region, the default): what a one-region setup or a test passes. */
+  prove?: ProveClient;
+  /** Prove per region (the gateway): a start goes to its number's region, and its flow stays there. */
+  regions?: { clients: Partial<Record<ProveRegion, ProveClient>>; defaultRegion: ProveRegion };
   repo: FlowRepository;
   events: FlowEvents;
   locks: Locks;
@@ -88,8 +93,16 @@ export class FlowService {
   /** The lease the current exclusive() work runs under, for commit()'s fence. */
   readonly #fenced = new AsyncLocalStorage<HeldLease>();
 
+  private readonly clients: Partial<Record<ProveRegion, ProveClient>>;
+  private readonly served: ServedRegions;
+
   constructor(private readonly deps: FlowServiceDeps) {
     this.now = deps.now ?? Date.now;
+    const regional = deps.regions ?? (deps.prove && { clients: { us: deps.prove }, defaultRegion: 'us' as const });
+    const regions = Object.keys(regional?.clients ?? {}) as ProveRegion[];
+    if (!regional || regions.length === 0) throw new TypeError('FlowService: a Prove client (prove or regions) is required');
+    this.clients = regional.clients;
+    this.served = { regions, defaultRegion: regional.defaultRegion };
     this.starts = new WriteAheadStarts({ repo: deps.repo, locks: deps.locks, find: (id) => this.find(id), flowTtlMs: deps.flowTtlMs });
   }
 
@@ -99,11 +112,12 @@ export class FlowService {
       finalTargetOrigins: this.deps.finalTargetOrigins ?? [],
       clientAddress: caller.kind === 'public' ? caller.address : undefined,
     });
+    const region = chooseRegion(start.phoneNumber, start.region, this.served);
     const owner = ownerOf(caller);
     const fingerprint = fingerprintStart(start);
 
     const request = { clientRequestId: start.clientRequestId, owner, fingerprint };
-    const send: SendStart = (clientRequestId, flowId) => this.createFlow(start, caller, clientRequestId, flowId);
+    const send: SendStart = (clientRequestId, flowId) => this.createFlow(start, region, caller, clientRequestId, flowId);
     // One start per clientRequestId at a time: the same caller with the same input shares the call
     // in flight; anyone else meets the write-ahead claim (and its refusal) in the store.
     const flow = start.clientRequestId
@@ -134,8 +148,9 @@ export class FlowService {
     if (!statusMayChange(flow)) return flow;
     return this.exclusive(id, async (current) => {
       if (!statusMayChange(current)) return current;
-      const outcome = await this.callProve(() =>
-        this.deps.prove.unifyStatus({ correlationId: current.correlationId, clientRequestId: current.clientRequestId }),
+      const region = this.regionOf(current);
+      const outcome = await this.callProve(region, (prove) =>
+        prove.unifyStatus({ correlationId: current.correlationId, clientRequestId: current.clientRequestId }),
       );
       return this.record(applyStatus(current, outcome, this.now()), outcome, 'status', current);
     });
@@ -152,8 +167,8 @@ export class FlowService {
     return this.exclusive(id, async (current) => {
       if (current.state === 'EXPIRED') throw new FlowExpiredError(current);
       if (!canBind(current)) throw new BindNotAllowedError(current.state, current.possessionType);
-      const outcome = await this.callProve(() =>
-        this.deps.prove.unifyBind({
+      const outcome = await this.callProve(this.regionOf(current), (prove) =>
+        prove.unifyBind({
           correlationId: current.correlationId,
           phoneNumber: number,
           clientRequestId: clientRequestId ?? current.clientRequestId,
@@ -167,11 +182,25 @@ export class FlowService {
    * Deactivates a Prove Key (lost device, account takeover) and forgets it in this API key's
    * per-customer memory, so no later start sends it for registration recovery. Trusted only.
    */
-  async revokeDevice(deviceId: string, caller: Caller, clientRequestId?: string | null): Promise<{ deviceId: string; revoked: boolean }> {
+  async revokeDevice(
+    deviceId: string,
+    caller: Caller,
+    clientRequestId?: string | null,
+    region?: ProveRegion | null,
+  ): Promise<{ deviceId: string; revoked: boolean }> {
     if (caller.kind !== 'trusted') throw new NotAuthorizedError();
     identifier('deviceId', deviceId);
     const requestId = identifier('clientRequestId', clientRequestId) ?? randomUUID();
-    const { success } = await this.callProve(() => this.deps.prove.revokeDevice({ clientRequestId: requestId, deviceId }));
+    // A Prove Key lives in one region. Named: that one. Otherwise the default region, then the
+    // other when the default does not know the device (an outage is reported, not skipped).
+    const regions = region
+      ? [chooseRegion(undefined, region, this.served)]
+      : [this.served.defaultRegion, ...this.served.regions.filter((r) => r !== this.served.defaultRegion)];
+    let success = false;
+    for (const r of regions) {
+      ({ success } = await this.callProve(r, (prove) => prove.revokeDevice({ clientRequestId: requestId, deviceId })));
+      if (success) break;
+    }
     await this.deps.repo.forgetDevice(caller.keyId, deviceId);
     this.deps.logger.info({ revoked: success }, 'prove key revoked');
     return { deviceId, revoked: success };
@@ -202,17 +231,25 @@ export class FlowService {
   };
 
   /** Sends unify and makes the flow; storing it is the write-ahead start's (write-ahead-start.ts). */
-  private async createFlow(start: ReturnType<typeof validateStart>, caller: Caller, clientRequestId: string, id: string): Promise<Flow> {
+  private async createFlow(
+    start: ReturnType<typeof validateStart>,
+    region: ProveRegion,
+    caller: Caller,
+    clientRequestId: string,
+    id: string,
+  ): Promise<Flow> {
     await this.deps.startGuard?.admit(start.phoneNumber, caller);
     const deviceId = start.deviceId ?? (await this.rememberedDevice(caller, start.clientCustomerId));
     const started = await this.callProve(
-      () => this.deps.prove.unify(toUnifyRequest(start, clientRequestId, deviceId)).catch(unknownOutcome),
+      region,
+      (prove) => prove.unify(toUnifyRequest(start, clientRequestId, deviceId)).catch(unknownOutcome),
       { rateLimitedAsTyped: true },
     );
     const now = this.now();
     const flow: Flow = {
       id,
       correlationId: started.correlationId,
+      region,
       // Prove may answer without one (the newest SDK types it optional); the flow exists all the same.
       authToken: started.authToken ?? '',
       possessionType: start.possessionType,
@@ -232,7 +269,7 @@ export class FlowService {
       version: 1,
     };
     this.deps.logger.info(
-      { flow: logReference(flow.id), possessionType: flow.possessionType, phone: flow.phoneNumber && redactPhoneNumber(flow.phoneNumber) },
+      { flow: logReference(flow.id), region, possessionType: flow.possessionType, phone: flow.phoneNumber && redactPhoneNumber(flow.phoneNumber) },
       'flow started',
     );
     return flow;
@@ -331,10 +368,25 @@ export class FlowService {
     return promise;
   }
 
-  /** Prove's failures in the domain's words. A refused credential is not the client's problem: it surfaces masked. */
-  private async callProve<T>(call: () => Promise<T>, options: { rateLimitedAsTyped?: boolean } = {}): Promise<T> {
+  /** The region a stored flow's session lives in (flows from before regions: the default). */
+  private regionOf(flow: Flow): ProveRegion {
+    return flow.region ?? this.served.defaultRegion;
+  }
+
+  /**
+   * Prove's failures in the domain's words. A refused credential is not the client's problem: with
+   * one region it surfaces masked (and /ready takes the instance out); with two, the instance keeps
+   * serving the other region, so the refused region's callers get a typed, non-retryable UpstreamError.
+   */
+  private async callProve<T>(
+    region: ProveRegion,
+    call: (prove: ProveClient) => Promise<T>,
+    options: { rateLimitedAsTyped?: boolean } = {},
+  ): Promise<T> {
+    const prove = this.clients[region];
+    if (!prove) throw new UpstreamError(false, undefined, `This gateway does not serve Prove's ${region.toUpperCase()} region`);
     try {
-      return await call();
+      return await call(prove);
     } catch (error) {
       if (!(error instanceof ProveError)) throw error;
       if (options.rateLimitedAsTyped && error.kind === 'rate_limited') {
@@ -345,10 +397,13 @@ export class FlowService {
         throw new InvalidInputError(error.field ?? 'input', `Prove refused the request: ${error.message}`);
       }
       if (error.kind === 'unauthorized') {
-        this.deps.logger.error({ endpoint: error.endpoint, status: error.status }, 'Prove refused our credentials');
+        this.deps.logger.error({ endpoint: error.endpoint, status: error.status, region }, 'Prove refused our credentials');
+        if (this.served.regions.length > 1) {
+          throw new UpstreamError(false, error.status, `Prove's ${region.toUpperCase()} region is not available from this gateway (its credentials were refused)`);
+        }
         throw new Error('Prove refused the gateway credentials', { cause: error });
       }
-      this.deps.logger.warn({ endpoint: error.endpoint, kind: error.kind, status: error.status }, 'Prove unavailable');
+      this.deps.logger.warn({ endpoint: error.endpoint, kind: error.kind, status: error.status, region }, 'Prove unavailable');
       throw new UpstreamError(true, error.status, `Prove is unavailable (${error.kind}); the flow is unchanged, try again`);
     }
   }

@@ -1,4 +1,5 @@
 import type { UnifyRequest } from '../prove/types.js';
+import type { ProveRegion } from '../prove/regions.js';
 import { InvalidInputError } from './errors.js';
 import type { PossessionType } from './flow.js';
 import { normalisePhoneNumber, type PhonePolicy } from './phone.js';
@@ -22,6 +23,8 @@ export interface StartInput extends IdentityInput {
   clientCustomerId?: string | null;
   clientHumanId?: string | null;
   clientRequestId?: string | null;
+  /** Prove's region for a phone-less start; with a number, it must be the number's own. */
+  region?: ProveRegion | null;
 }
 
 export interface ValidStart extends ValidIdentity {
@@ -37,6 +40,7 @@ export interface ValidStart extends ValidIdentity {
   clientCustomerId?: string;
   clientHumanId?: string;
   clientRequestId?: string;
+  region?: ProveRegion;
 }
 
 // Prove: at most 128 characters of letters, digits and - . _ + = / : ?
@@ -124,6 +128,7 @@ export function validateStart(input: StartInput, phonePolicy: PhonePolicy, conte
     ...optional('clientCustomerId', identifier('clientCustomerId', input.clientCustomerId)),
     ...optional('clientHumanId', identifier('clientHumanId', input.clientHumanId)),
     ...optional('clientRequestId', identifier('clientRequestId', input.clientRequestId)),
+    ...(input.region ? { region: input.region } : {}),
   };
 }
 

@@ -43,9 +43,9 @@ export interface GatewayMetrics {
    * checkCredentials is not timed here: it answers from the cached token almost always (the budget
    * asks it before every call); the real token exchanges are timed by observeTokenExchange.
    */
-  instrumentProve(client: ProveClient): ProveClient;
-  /** One real OAuth token exchange with Prove (`endpoint="/token"`): pass as createProveClient's onTokenExchange. */
-  observeTokenExchange(seconds: number, outcome: string): void;
+  instrumentProve(client: ProveClient, region?: string): ProveClient;
+  /** One real OAuth token exchange with Prove (`endpoint="/token"`), from createProveClient's onTokenExchange. */
+  observeTokenExchange(seconds: number, outcome: string, region?: string): void;
   /** Counts starts and transitions from what the repository stores (each save after the first is one transition). */
   instrumentRepository<R extends FlowRepository>(repo: R): R;
   /** Counts open graphql-ws connections. */
@@ -105,8 +105,8 @@ export function createMetrics(): GatewayMetrics {
   });
   const proveDuration = new Histogram({
     name: 'unify_prove_request_duration_seconds',
-    help: 'Latency of calls to Prove by endpoint (including the adapter\'s own retries and token refresh; /token: each real OAuth token exchange), and outcome (ok or the error kind)',
-    labelNames: ['endpoint', 'outcome'] as const,
+    help: 'Latency of calls to Prove by region (us, eu), endpoint (including the adapter\'s own retries and token refresh; /token: each real OAuth token exchange), and outcome (ok or the error kind)',
+    labelNames: ['endpoint', 'outcome', 'region'] as const,
     buckets: PROVE_BUCKETS,
     registers: [registry],
   });
@@ -194,8 +194,8 @@ export function createMetrics(): GatewayMetrics {
     endpoint,
   ];
 
-  const timed = <T>(endpointName: string, call: () => Promise<T>): Promise<T> => {
-    const end = proveDuration.startTimer({ endpoint: endpointName });
+  const timed = <T>(endpointName: string, region: string | undefined, call: () => Promise<T>): Promise<T> => {
+    const end = proveDuration.startTimer({ endpoint: endpointName, ...(region && { region }) });
     return call().then(
       (value) => (end({ outcome: 'ok' }), value),
       (error: unknown) => {
@@ -220,14 +220,15 @@ export function createMetrics(): GatewayMetrics {
     plugins,
     scrape,
     contentType: registry.contentType,
-    instrumentProve: (client) => ({
-      unify: (request, options) => timed('/v3/unify', () => client.unify(request, options)),
-      unifyStatus: (request, options) => timed('/v3/unify-status', () => client.unifyStatus(request, options)),
-      unifyBind: (request, options) => timed('/v3/unify-bind', () => client.unifyBind(request, options)),
-      revokeDevice: (request, options) => timed('/v3/device/revoke', () => client.revokeDevice(request, options)),
+    instrumentProve: (client, region) => ({
+      unify: (request, options) => timed('/v3/unify', region, () => client.unify(request, options)),
+      unifyStatus: (request, options) => timed('/v3/unify-status', region, () => client.unifyStatus(request, options)),
+      unifyBind: (request, options) => timed('/v3/unify-bind', region, () => client.unifyBind(request, options)),
+      revokeDevice: (request, options) => timed('/v3/device/revoke', region, () => client.revokeDevice(request, options)),
       checkCredentials: (options) => client.checkCredentials(options),
     }),
-    observeTokenExchange: (seconds, outcome) => proveDuration.observe({ endpoint: '/token', outcome }, seconds),
+    observeTokenExchange: (seconds, outcome, region) =>
+      proveDuration.observe({ endpoint: '/token', outcome, ...(region && { region }) }, seconds),
     instrumentRepository: (repo) => {
       const save = repo.save.bind(repo);
       repo.save = async (flow: Flow) => {

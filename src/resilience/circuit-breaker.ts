@@ -110,15 +110,16 @@ export function withCircuitBreaker(client: ProveClient, options: CircuitBreakerO
   };
 }
 
-/** `unify_prove_circuit_state` on a gateway's registry: 0 closed, 1 open, 2 half-open (read at scrape). */
-export function registerCircuitMetric(registry: Registry, client: Pick<GuardedProveClient, 'circuit'>): void {
+/** `unify_prove_circuit_state{region}` on a gateway's registry: 0 closed, 1 open, 2 half-open (read at scrape). */
+export function registerCircuitMetric(registry: Registry, clients: ReadonlyArray<{ region: string; client: Pick<GuardedProveClient, 'circuit'> }>): void {
   const values: Record<CircuitStateName, number> = { closed: 0, open: 1, 'half-open': 2 };
   new Gauge({
     name: 'unify_prove_circuit_state',
-    help: 'The circuit breaker around Prove: 0 closed (calls go through), 1 open (calls fail fast), 2 half-open (one probe call)',
+    help: 'The circuit breaker around each Prove region: 0 closed (calls go through), 1 open (calls fail fast), 2 half-open (one probe call)',
+    labelNames: ['region'] as const,
     registers: [registry],
     collect() {
-      this.set(values[client.circuit()]);
+      for (const { region, client } of clients) this.set({ region }, values[client.circuit()]);
     },
   });
 }

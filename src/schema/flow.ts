@@ -9,6 +9,11 @@ export const PossessionTypeEnum = builder.enumType('PossessionType', {
   values: POSSESSION_TYPES,
 });
 
+export const ProveRegionEnum = builder.enumType('ProveRegion', {
+  description: "Prove's regions: US serves North-American numbers (+1), EU every other country",
+  values: { US: { value: 'us' as const }, EU: { value: 'eu' as const } },
+});
+
 export const FlowStateEnum = builder.enumType('FlowState', {
   description: 'PENDING -> VERIFIED | FAILED | POSSESSION_REQUIRED | EXPIRED; POSSESSION_REQUIRED -> BOUND | FAILED | EXPIRED',
   values: FLOW_STATES,
@@ -49,6 +54,12 @@ export const UnifyFlowRef = builder.objectRef<Flow>('UnifyFlow').implement({
         'null until a phone-less start learns it. E.164 for trusted callers; only the last four digits for everyone else',
       resolve: (f, _args, ctx) =>
         f.phoneNumber === undefined ? null : ctx.caller.kind === 'trusted' ? f.phoneNumber : maskPhoneNumber(f.phoneNumber),
+    }),
+    region: t.field({
+      type: ProveRegionEnum,
+      nullable: true,
+      description: "The Prove region that holds this flow (null only for flows stored before regions were recorded)",
+      resolve: (f) => f.region ?? null,
     }),
     deviceId: t.exposeString('deviceId', { nullable: true, description: 'The Prove Key registration on the device' }),
     proveId: t.exposeString('proveId', { nullable: true }),

@@ -1,10 +1,15 @@
 import { builder } from './builder.js';
 import { InvalidInputError, NotAuthorizedError, UpstreamError } from './errors.js';
+import { ProveRegionEnum } from './flow.js';
 
 const RevokeDeviceInput = builder.inputType('RevokeDeviceInput', {
   fields: (t) => ({
     deviceId: t.string({ required: true, description: 'The Prove Key to deactivate (a flow\'s deviceId)' }),
     clientRequestId: t.string({ description: 'Your id for this request (one is made when absent)' }),
+    region: t.field({
+      type: ProveRegionEnum,
+      description: "The Prove region that holds the key (the region of the flow that placed it). Absent: the default region, then the other if the default does not know the device",
+    }),
   }),
 });
 
@@ -29,6 +34,6 @@ builder.mutationField('revokeDevice', (t) =>
       result: { name: 'RevokeDevicePayload' },
       union: { name: 'RevokeDeviceResult' },
     },
-    resolve: (_root, { input }, ctx) => ctx.flows.revokeDevice(input.deviceId, ctx.caller, input.clientRequestId),
+    resolve: (_root, { input }, ctx) => ctx.flows.revokeDevice(input.deviceId, ctx.caller, input.clientRequestId, input.region),
   }),
 );

@@ -1,6 +1,6 @@
 import { builder } from './builder.js';
 import { InvalidInputError, RateLimitedError, UpstreamError } from './errors.js';
-import { PossessionTypeEnum, UnifyFlowRef } from './flow.js';
+import { PossessionTypeEnum, ProveRegionEnum, UnifyFlowRef } from './flow.js';
 import type { Flow } from '../flows/flow.js';
 
 const StartUnifyInput = builder.inputType('StartUnifyInput', {
@@ -10,6 +10,12 @@ const StartUnifyInput = builder.inputType('StartUnifyInput', {
       description:
         'Any common format; US numbers need no +1. Sent to Prove as E.164. May be left out for MOBILE (US Mobile Auth finds it), ' +
         'with a proveId, and for NONE (the Prove Key or bindPhone names it); the flow then learns it from Prove',
+    }),
+    region: t.field({
+      type: ProveRegionEnum,
+      description:
+        "Prove's region for a start without phoneNumber (default: PROVE_DEFAULT_REGION). With a phoneNumber the number's country decides; " +
+        'naming another region is an InvalidInputError',
     }),
     proveId: t.string({ description: 'The proveId of an earlier success: identifies the person instead of phoneNumber' }),
     emailAddress: t.string({ description: "The person's email address (letters, digits and @ . + only, Prove's rule)" }),

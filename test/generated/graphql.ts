@@ -36,11 +36,18 @@ export type PossessionType =
   | 'MOBILE'
   | 'NONE';
 
+/** Prove's regions: US serves North-American numbers (+1), EU every other country */
+export type ProveRegion =
+  | 'EU'
+  | 'US';
+
 export type RevokeDeviceInput = {
   /** Your id for this request (one is made when absent) */
   clientRequestId?: string | null | undefined;
   /** The Prove Key to deactivate (a flow's deviceId) */
   deviceId: string;
+  /** The Prove region that holds the key (the region of the flow that placed it). Absent: the default region, then the other if the default does not know the device */
+  region?: ProveRegion | null | undefined;
 };
 
 export type StartUnifyInput = {
@@ -66,6 +73,8 @@ export type StartUnifyInput = {
   proveId?: string | null | undefined;
   /** Force a full possession check and move the Prove Key to this number (after a 9101) */
   rebind?: boolean | null | undefined;
+  /** Prove's region for a start without phoneNumber (default: PROVE_DEFAULT_REGION). With a phoneNumber the number's country decides; naming another region is an InvalidInputError */
+  region?: ProveRegion | null | undefined;
   /** At most 160 characters; on MOBILE it must contain #### (4 to 6 #) for the code */
   smsMessage?: string | null | undefined;
 };

@@ -37,10 +37,18 @@ describe('/health and /ready', () => {
       body: {
         status: 'ready',
         problems: [],
+        warnings: [],
         checks: {
           draining: false,
           store: { ok: true, kind: 'memory' },
-          prove: { ok: true, credentials: 'accepted', circuit: 'closed' },
+          // The single-region variables serve the default region, the only one here.
+          prove: {
+            ok: true,
+            credentials: 'accepted',
+            circuit: 'closed',
+            defaultRegion: 'us',
+            regions: { us: { ok: true, credentials: 'accepted', circuit: 'closed' } },
+          },
         },
       },
     });

@@ -196,7 +196,7 @@ describe('circuit breaker', () => {
       expect(result.__typename === 'UpstreamError' && result.upstreamStatus).toBe(503);
     }
     expect((await getJson(`${gw.url}/ready`)).body).toMatchObject({ status: 'ready', checks: { prove: { circuit: 'open' } } });
-    const metric = async () => /^unify_prove_circuit_state (\d)$/m.exec(await (await fetch(`${gw.url}/metrics`)).text())?.[1];
+    const metric = async () => /^unify_prove_circuit_state\{region="us"\} (\d)$/m.exec(await (await fetch(`${gw.url}/metrics`)).text())?.[1];
     expect(await metric()).toBe('1');
 
     // Open: nothing reaches Prove (no call, so no timeout waited out), the flow stays as it was.

@@ -36,6 +36,11 @@ export type PossessionType =
   | 'MOBILE'
   | 'NONE';
 
+/** Prove's regions: US serves North-American numbers (+1), EU every other country */
+export type ProveRegion =
+  | 'EU'
+  | 'US';
+
 export type StartUnifyInput = {
   /** Let the person re-enter a wrong code (up to 3 tries) */
   allowOtpRetry?: boolean | null | undefined;
@@ -59,6 +64,8 @@ export type StartUnifyInput = {
   proveId?: string | null | undefined;
   /** Force a full possession check and move the Prove Key to this number (after a 9101) */
   rebind?: boolean | null | undefined;
+  /** Prove's region for a start without phoneNumber (default: PROVE_DEFAULT_REGION). With a phoneNumber the number's country decides; naming another region is an InvalidInputError */
+  region?: ProveRegion | null | undefined;
   /** At most 160 characters; on MOBILE it must contain #### (4 to 6 #) for the code */
   smsMessage?: string | null | undefined;
 };
