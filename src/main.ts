@@ -3,6 +3,7 @@ import { createLogger } from './logger.js';
 import { createGateway } from './app/gateway.js';
 import { startupProblem } from './app/startup-errors.js';
 import { helpText } from './help.js';
+import { developmentBanner, developmentDefaults } from './app/development.js';
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
@@ -14,9 +15,9 @@ if (args.length) {
   process.exit(1);
 }
 
-let config;
+let loaded;
 try {
-  config = loadConfig();
+  loaded = loadConfig();
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(error.message);
@@ -24,6 +25,9 @@ try {
   }
   throw error;
 }
+// In development only: a key for this run when none is configured, loose send limits with the emulator.
+const development = developmentDefaults(loaded, process.env);
+const config = development.config;
 const logger = createLogger(config.logLevel, { format: config.logFormat, production: config.production });
 let gateway;
 try {
@@ -35,11 +39,17 @@ try {
   console.error(`cannot start: ${problem}`);
   process.exit(1);
 }
-console.log(`unify-gateway listening at ${gateway.url}`);
-console.log(`GraphQL endpoint (HTTP and graphql-ws): ${gateway.graphqlUrl}`);
-if (!config.production) console.log(`GraphiQL: ${gateway.graphqlUrl}`);
-if (config.statusPage) console.log(`Status page: ${gateway.url}/`);
-if (gateway.emulatorUrl) console.log(`Prove emulator (embedded, no credentials configured): ${gateway.emulatorUrl}`);
+// One write, so whoever reads the banner (a person, a test, a supervisor) gets it whole.
+console.log(
+  [
+    `unify-gateway listening at ${gateway.url}`,
+    `GraphQL endpoint (HTTP and graphql-ws): ${gateway.graphqlUrl}`,
+    ...(config.production ? [] : [`GraphiQL: ${gateway.graphqlUrl}`]),
+    ...(config.statusPage ? [`Status page: ${gateway.url}/`] : []),
+    ...(gateway.emulatorUrl ? [`Prove emulator (embedded, no credentials configured): ${gateway.emulatorUrl}`] : []),
+    ...developmentBanner(development),
+  ].join('\n'),
+);
 
 // Graceful shutdown: /ready turns 503 "draining" and new work is refused, what is in flight
 // finishes within SHUTDOWN_TIMEOUT, WebSockets close with 1001, logs are flushed, exit 0. Exit 1

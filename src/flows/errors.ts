@@ -103,6 +103,16 @@ export class NotAuthorizedError extends GatewayError {
   constructor(message = 'This operation needs a trusted caller (Authorization: Bearer <api key>)') {
     super(message);
   }
+
+  /** When no key exists at all, sending one cannot help: say what to configure instead. */
+  static forGateway(apiKeysConfigured: boolean | undefined): NotAuthorizedError {
+    return apiKeysConfigured === false
+      ? new NotAuthorizedError(
+          'This operation needs a trusted caller (Authorization: Bearer <api key>), and this gateway has no API keys: ' +
+            'set GATEWAY_API_KEYS (npm start in development makes one and prints it)',
+        )
+      : new NotAuthorizedError();
+  }
 }
 
 /**

@@ -36,6 +36,11 @@ export function contextFor(deps: ContextDeps) {
       deps.onRefusedKey?.(initial.connectionParams ? 'graphql-ws' : 'http', authorization);
       return undefined;
     }
-    return { caller, flows: await deps.flows(), signal: initial.signal ?? initial.request?.signal };
+    return {
+      caller,
+      flows: await deps.flows(),
+      signal: initial.signal ?? initial.request?.signal,
+      apiKeysConfigured: deps.apiKeys.configured,
+    };
   };
 }

@@ -27,7 +27,7 @@ builder.mutationField('bindPhone', (t) =>
       'and binds the phone to the Prove Key',
     args: { input: t.arg({ type: BindPhoneInput, required: true }) },
     authScopes: { trusted: true },
-    unauthorizedError: () => new NotAuthorizedError(),
+    unauthorizedError: (_parent, _args, ctx) => NotAuthorizedError.forGateway(ctx.apiKeysConfigured),
     errors: {
       types: [
         BindNotAllowedError, ProveKeyMismatchError, PossessionFailedError, FlowNotFoundError, FlowExpiredError,

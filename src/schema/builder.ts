@@ -9,6 +9,8 @@ export interface GraphQLContext {
   flows: FlowService;
   /** Aborted when the client goes away (SSE disconnect; graphql-ws complete or close): ends subscriptions. */
   signal?: AbortSignal | undefined;
+  /** False when the gateway has no API keys at all: NotAuthorizedError then says so. */
+  apiKeysConfigured?: boolean;
 }
 
 export const builder = new SchemaBuilder<{

@@ -28,7 +28,7 @@ builder.mutationField('revokeDevice', (t) =>
       'The next flow on that device needs a full possession check, and the gateway stops sending the key for registration recovery',
     args: { input: t.arg({ type: RevokeDeviceInput, required: true }) },
     authScopes: { trusted: true },
-    unauthorizedError: () => new NotAuthorizedError(),
+    unauthorizedError: (_parent, _args, ctx) => NotAuthorizedError.forGateway(ctx.apiKeysConfigured),
     errors: {
       types: [NotAuthorizedError, InvalidInputError, UpstreamError],
       result: { name: 'RevokeDevicePayload' },

@@ -13,6 +13,11 @@ export class ApiKeys {
     this.digests = keys.map(digest);
   }
 
+  /** False when GATEWAY_API_KEYS is empty: nobody can be trusted, and NotAuthorizedError says why. */
+  get configured(): boolean {
+    return this.digests.length > 0;
+  }
+
   /** The matching key's id (a short hash, safe to log), or undefined. */
   identify(presented: string): string | undefined {
     const candidate = digest(presented);
