@@ -31,7 +31,7 @@ const config = development.config;
 const logger = createLogger(config.logLevel, { format: config.logFormat, production: config.production });
 let gateway;
 try {
-  gateway = await createGateway(config, { logger });
+  gateway = await createGateway(config, { logger, checkCredentialsAtStart: true });
 } catch (error) {
   // A port in use or a host that is not ours: one line naming the variable, as for configuration errors.
   const problem = startupProblem(error, config);

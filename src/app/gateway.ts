@@ -10,6 +10,7 @@ import { processLocks, redisLocks } from '../store/locks.js';
 import { createFlowEvents, type FlowEvents } from '../events/flow-events.js';
 import { FlowService } from '../flows/service.js';
 import { createProveRegions } from './prove-regions.js';
+import { ProveError, type ProveClient } from '../prove/index.js';
 import { createProveEmulator, type EmulatorOptions, type ProveEmulator } from '../emulator/index.js';
 import { ApiKeys, credentialOf, identifyCaller } from '../security/caller.js';
 import { createStartLimits } from '../security/start-limits.js';
@@ -68,6 +69,8 @@ export interface GatewayOptions {
   breaker?: Omit<CircuitBreakerOptions, 'logger'>;
   /** /ready: how long a credential check is remembered (default 10 s). */
   readyCredentialsTtlMs?: number;
+  /** Ask Prove for a token right after start and warn once if it refuses our credentials (main.ts; off in tests). */
+  checkCredentialsAtStart?: boolean;
 }
 
 export interface Gateway {
@@ -104,6 +107,25 @@ async function redisClients(url: string, logger: Logger): Promise<{ pub: Redis; 
   logRedisConnection(pub, 'publish', logger);
   logRedisConnection(sub, 'subscribe', logger);
   return { pub, sub };
+}
+
+/**
+ * One token exchange right after start: wrong credentials show up in the log before the first
+ * user's start does, in one warning (each refused call then logs its own error).
+ */
+function checkCredentialsOnce(adapter: ProveClient, logger: Logger): void {
+  adapter.checkCredentials({ signal: AbortSignal.timeout(10_000) }).then(
+    () => logger.info('Prove accepted our credentials'),
+    (error: unknown) => {
+      const refused = error instanceof ProveError && error.kind === 'unauthorized';
+      logger.warn(
+        { err: { message: error instanceof Error ? error.message : String(error) } },
+        refused
+          ? 'Prove refused our credentials at start: check PROVE_CLIENT_ID, PROVE_CLIENT_SECRET and PROVE_ENV; every call to Prove answers UpstreamError until they are fixed'
+          : 'could not check the Prove credentials at start (Prove unreachable?); /ready keeps checking',
+      );
+    },
+  );
 }
 
 export async function createGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
@@ -272,6 +294,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   });
   for (const { region, client } of regions) client.onOutcome((outcome) => readiness?.observe(outcome, region));
   registerCircuitMetric(metrics.registry, regions);
+  if (options.checkCredentialsAtStart && config.proveRegions.mode === 'remote') {
+    for (const { region, adapter } of regions) checkCredentialsOnce(adapter, logger.child({ region }));
+  }
   // Signed webhooks on every transition (src/webhooks/): durable in Redis, in process in memory mode.
   const webhooks = config.webhooks
     ? await createWebhooks({ config: config.webhooks, logger, registry: metrics.registry, redis: redis?.pub, now: options.now })

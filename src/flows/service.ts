@@ -374,9 +374,9 @@ export class FlowService {
   }
 
   /**
-   * Prove's failures in the domain's words. A refused credential is not the client's problem: with
-   * one region it surfaces masked (and /ready takes the instance out); with two, the instance keeps
-   * serving the other region, so the refused region's callers get a typed, non-retryable UpstreamError.
+   * Prove's failures in the domain's words. A refused credential is not the client's problem: its
+   * callers get a typed, non-retryable UpstreamError that says so; with one region /ready also takes
+   * the instance out, with two the instance keeps serving the other region.
    */
   private async callProve<T>(
     region: ProveRegion,
@@ -398,10 +398,15 @@ export class FlowService {
       }
       if (error.kind === 'unauthorized') {
         this.deps.logger.error({ endpoint: error.endpoint, status: error.status, region }, 'Prove refused our credentials');
-        if (this.served.regions.length > 1) {
-          throw new UpstreamError(false, error.status, `Prove's ${region.toUpperCase()} region is not available from this gateway (its credentials were refused)`);
-        }
-        throw new Error('Prove refused the gateway credentials', { cause: error });
+        // The operator's problem, not the client's: a typed answer that says so, not retryable until the
+        // configuration is fixed (/ready takes a single-region instance out meanwhile).
+        throw new UpstreamError(
+          false,
+          error.status,
+          this.served.regions.length > 1
+            ? `Prove's ${region.toUpperCase()} region is not available from this gateway (Prove refused its credentials); the flow is unchanged`
+            : "Prove refused the gateway's credentials (its Prove client id and secret): the gateway's operator must fix its configuration; the flow is unchanged",
+        );
       }
       this.deps.logger.warn({ endpoint: error.endpoint, kind: error.kind, status: error.status, region }, 'Prove unavailable');
       throw new UpstreamError(true, error.status, `Prove is unavailable (${error.kind}); the flow is unchanged, try again`);

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createProveEmulator } from '../../src/emulator/index.js';
 
 /**
  * `npm start` as a newcomer meets it: --help, the start-up errors (one line naming the variable,
@@ -157,5 +158,26 @@ describe('npm start: fast, and stopped whole', () => {
     expect(statSync(`${cache}${bundle}/main.mjs`).mtimeMs).toBe(builtAt);
     second.child.kill('SIGTERM');
     expect(['SIGTERM', 'exit 0']).toContain(await second.stopped);
+  });
+});
+
+describe('npm start: Prove credentials checked at start', () => {
+  it('refused credentials: one warning naming the variables right after start, no secret', async () => {
+    const prove = createProveEmulator();
+    const { url } = await prove.listen({ port: 0 });
+    try {
+      const run = npmStart({
+        PROVE_BASE_URL: url, PROVE_CLIENT_ID: 'emulator-client', PROVE_CLIENT_SECRET: 'not-the-right-secret', LOG_LEVEL: 'info', LOG_FORMAT: 'json',
+      });
+      const warning = await waitFor('the credentials warning', () =>
+        run.out().split('\n').find((line) => line.includes('refused our credentials at start')));
+      expect(JSON.parse(warning)).toMatchObject({ level: 40, msg: expect.stringContaining('check PROVE_CLIENT_ID, PROVE_CLIENT_SECRET and PROVE_ENV') });
+      expect(run.out()).not.toContain('not-the-right-secret');
+      expect(run.out().split('\n').filter((line) => line.includes('at start'))).toHaveLength(1);
+      run.child.kill('SIGTERM');
+      await run.stopped;
+    } finally {
+      await prove.close();
+    }
   });
 });

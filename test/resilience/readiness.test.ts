@@ -57,7 +57,7 @@ describe('/health and /ready', () => {
     expect((await prove.sim.stats()).tokensIssued).toBe(1);
   });
 
-  it('refused Prove credentials: not ready, and the body says why; a start is a masked error', async () => {
+  it('refused Prove credentials: not ready, and the body says why; a start is an UpstreamError naming the credentials', async () => {
     const prove = await emulator();
     const gw = await gateway({ ...prove.env, PROVE_CLIENT_SECRET: 'not-the-secret' });
     const ready = await getJson(`${gw.url}/ready`);
@@ -66,8 +66,10 @@ describe('/health and /ready', () => {
     expect(ready.body.problems.join('\n')).toMatch(/^prove: credentials refused/m);
     expect(JSON.stringify(ready.body)).not.toContain('not-the-secret');
 
-    const started = await post(gw.graphqlUrl, 'mutation { startUnify(input: { possessionType: MOBILE, phoneNumber: "2001004014" }) { __typename } }');
-    expect(started.body.errors[0].message).toBe('Unexpected error.');
+    const started = await post(gw.graphqlUrl, 'mutation { startUnify(input: { possessionType: MOBILE, phoneNumber: "2001004014" }) { __typename ... on UpstreamError { code message retryable } } }');
+    expect(started.body.errors).toBeUndefined();
+    expect(started.body.data.startUnify).toMatchObject({ __typename: 'UpstreamError', code: 'UPSTREAM_UNAVAILABLE', retryable: false });
+    expect(started.body.data.startUnify.message).toMatch(/refused the gateway's credentials \(PROVE_CLIENT_ID, PROVE_CLIENT_SECRET\)/);
     // Polling /ready does not hammer Prove's token endpoint while the secret is wrong.
     for (let i = 0; i < 20; i++) expect((await getJson(`${gw.url}/ready`)).status).toBe(503);
     expect((await prove.sim.stats()).calls['/token']).toBeLessThanOrEqual(3);

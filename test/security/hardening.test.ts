@@ -220,7 +220,7 @@ describe('production', () => {
     }
   });
 
-  it('unexpected errors are masked on both transports, with their detail (and no secret) in the log', async () => {
+  it('refused Prove credentials: a typed UpstreamError naming the credentials on both transports, the detail (no secret) in the log', async () => {
     const wrong = await startGateway(
       { NODE_ENV: 'production', ...upstream.env, PROVE_CLIENT_SECRET: 'not-the-secret-at-all' },
       { logger: logs.logger },
@@ -231,10 +231,13 @@ describe('production', () => {
       const variables = { input: { possessionType: 'MOBILE', phoneNumber: '2001004014' } };
       const http = await wrong.raw({ query, variables });
       expect(http.status).toBe(200);
-      expect(messagesOf(http.body)).toBe('Unexpected error.');
+      expect(http.body.errors).toBeUndefined();
+      const typed = { __typename: 'UpstreamError', code: 'UPSTREAM_UNAVAILABLE', message: expect.stringContaining("Prove refused the gateway's credentials") };
+      expect((http.body.data as { startUnify: unknown }).startUnify).toMatchObject(typed);
       const overWs = await wsRun(wrongWs, { query, variables });
-      expect(overWs.results[0]?.errors?.map((e) => e.message)).toEqual(['Unexpected error.']);
-      expect(logs.lines.some((l) => l.includes('Prove refused the gateway credentials'))).toBe(true);
+      expect(overWs.results[0]?.errors).toBeUndefined();
+      expect((overWs.results[0]?.data as { startUnify: unknown }).startUnify).toMatchObject(typed);
+      expect(logs.lines.some((l) => l.includes('Prove refused our credentials'))).toBe(true);
     } finally {
       await wrongWs.dispose();
       await wrong.close();
