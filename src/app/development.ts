@@ -26,7 +26,7 @@ export interface DevelopmentStart {
 export function developmentDefaults(config: Config, env: NodeJS.ProcessEnv): DevelopmentStart {
   if (config.production || (env.NODE_ENV ?? 'development') !== 'development') return { config, relaxedLimits: false };
   const apiKey = config.apiKeys.length === 0 ? `dev-${randomBytes(18).toString('base64url')}` : undefined;
-  const relax = config.prove.mode === 'emulator';
+  const relax = config.proveRegions.mode === 'emulator';
   return {
     config: {
       ...config,
