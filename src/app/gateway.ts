@@ -121,7 +121,7 @@ function checkCredentialsOnce(adapter: ProveClient, logger: Logger): void {
       logger.warn(
         { err: { message: error instanceof Error ? error.message : String(error) } },
         refused
-          ? 'Prove refused our credentials at start: check PROVE_CLIENT_ID, PROVE_CLIENT_SECRET and PROVE_ENV; every call to Prove answers UpstreamError until they are fixed'
+          ? 'Prove refused our credentials at start: check PROVE_CLIENT_ID and PROVE_CLIENT_SECRET (or PROVE_US_*, PROVE_EU_*); every call to Prove answers UpstreamError until they are fixed'
           : 'could not check the Prove credentials at start (Prove unreachable?); /ready keeps checking',
       );
     },

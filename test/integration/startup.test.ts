@@ -171,7 +171,7 @@ describe('npm start: Prove credentials checked at start', () => {
       });
       const warning = await waitFor('the credentials warning', () =>
         run.out().split('\n').find((line) => line.includes('refused our credentials at start')));
-      expect(JSON.parse(warning)).toMatchObject({ level: 40, msg: expect.stringContaining('check PROVE_CLIENT_ID, PROVE_CLIENT_SECRET and PROVE_ENV') });
+      expect(JSON.parse(warning)).toMatchObject({ level: 40, msg: expect.stringContaining('check PROVE_CLIENT_ID and PROVE_CLIENT_SECRET') });
       expect(run.out()).not.toContain('not-the-right-secret');
       expect(run.out().split('\n').filter((line) => line.includes('at start'))).toHaveLength(1);
       run.child.kill('SIGTERM');

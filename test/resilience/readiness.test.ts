@@ -69,7 +69,7 @@ describe('/health and /ready', () => {
     const started = await post(gw.graphqlUrl, 'mutation { startUnify(input: { possessionType: MOBILE, phoneNumber: "2001004014" }) { __typename ... on UpstreamError { code message retryable } } }');
     expect(started.body.errors).toBeUndefined();
     expect(started.body.data.startUnify).toMatchObject({ __typename: 'UpstreamError', code: 'UPSTREAM_UNAVAILABLE', retryable: false });
-    expect(started.body.data.startUnify.message).toMatch(/refused the gateway's credentials \(PROVE_CLIENT_ID, PROVE_CLIENT_SECRET\)/);
+    expect(started.body.data.startUnify.message).toMatch(/refused the gateway's credentials/);
     // Polling /ready does not hammer Prove's token endpoint while the secret is wrong.
     for (let i = 0; i < 20; i++) expect((await getJson(`${gw.url}/ready`)).status).toBe(503);
     expect((await prove.sim.stats()).calls['/token']).toBeLessThanOrEqual(3);
