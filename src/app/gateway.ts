@@ -278,7 +278,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     logger,
     redis: redis?.pub,
     storeLog,
-    ...(tracing && { traceExchange: (serverURL: string) => tracing.proveExchange(serverURL) }),
+    ...(tracing && { traceExchange: (serverURL: string, region: string) => tracing.proveExchange(serverURL, region) }),
   });
   readiness = createReadiness({
     store,

@@ -33,7 +33,7 @@ export interface ProveRegionsOptions {
   /** Redis mode: the budget is shared by every instance. */
   redis?: Redis;
   storeLog: StoreOutageLog;
-  traceExchange?: (serverURL: string) => ExchangeTracer;
+  traceExchange?: (serverURL: string, region: ProveRegion) => ExchangeTracer;
 }
 
 export function createProveRegions(options: ProveRegionsOptions): RegionStack[] {
@@ -46,7 +46,7 @@ export function createProveRegions(options: ProveRegionsOptions): RegionStack[] 
       logger,
       // Real token exchanges only: the budget checks credentials before every call, almost always from the cache.
       onTokenExchange: (seconds, outcome) => metrics.observeTokenExchange(seconds, outcome, region),
-      ...(options.traceExchange && { traceExchange: options.traceExchange(target.serverURL) }),
+      ...(options.traceExchange && { traceExchange: options.traceExchange(target.serverURL, region) }),
     });
     const budget = redis
       ? guardBudget(redisBudget(redis, options.rateLimit, `unify:upstream-budget:${region}`), redis, options.storeLog)

@@ -7,9 +7,10 @@ import { PROVE_SERVERS, ProveError, type ExchangeTracer } from '../prove/index.j
  * attempt, the region, the status, and the error kind when it failed. The trace context goes to
  * Prove in `traceparent`/`tracestate`. Never the body, the token or the URL's query.
  */
-export function proveExchangeTracer(tracer: Tracer, propagator: W3CTraceContextPropagator, serverURL: string): ExchangeTracer {
+export function proveExchangeTracer(tracer: Tracer, propagator: W3CTraceContextPropagator, serverURL: string, gatewayRegion?: string): ExchangeTracer {
   const server = new URL(serverURL);
-  const region = regionOf(serverURL);
+  // The region the gateway routes to; without one, read from Prove's own host names.
+  const region = gatewayRegion ?? regionOf(serverURL);
   const port = Number(server.port || (server.protocol === 'https:' ? 443 : 80));
   return ({ endpoint, attempt }, send) =>
     tracer.startActiveSpan(

@@ -37,7 +37,7 @@ export interface Tracing {
   /** A SERVER span around each request to the GraphQL endpoint. */
   http: HttpTracer;
   /** CLIENT spans for the Prove adapter's exchanges, with the trace context propagated. */
-  proveExchange(serverURL: string): ExchangeTracer;
+  proveExchange(serverURL: string, region?: string): ExchangeTracer;
   /** The flow service with a span per step. */
   flows<S extends FlowService>(service: S): S;
   /**
@@ -76,7 +76,7 @@ export async function startTracing(config: TracingConfig, options: { graphqlPath
   return {
     plugins: graphqlTracingPlugins(provider, propagator),
     http: httpRequestTracer(tracer, propagator, options.graphqlPath),
-    proveExchange: (serverURL) => proveExchangeTracer(tracer, propagator, serverURL),
+    proveExchange: (serverURL, region) => proveExchangeTracer(tracer, propagator, serverURL, region),
     flows: (service) => traceFlowSteps(service, tracer),
     span: (name, attributes, run, kind) => inSpan(tracer, name, attributes, run, kind),
     shutdown: () =>

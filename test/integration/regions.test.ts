@@ -281,3 +281,47 @@ describe('one region stopped, or refusing our credentials', () => {
     expect(body.checks.prove.regions).toMatchObject({ us: { circuit: 'closed', credentials: 'accepted' }, eu: { circuit: 'open' } });
   });
 });
+
+describe('one budget per region', () => {
+  let us: Region;
+  let eu: Region;
+  let gw: TestGateway;
+  beforeAll(async () => {
+    [us, eu] = await Promise.all([region('us'), region('eu')]);
+    // One call a second per region: a queue in one region is easy to see, and must not delay the other.
+    gw = await startGateway(envFor(us, eu, { PROVE_RATE_LIMIT: '1' }));
+  });
+  afterAll(async () => {
+    await gw?.close();
+    for (const r of [us, eu]) {
+      await r?.server.close();
+      await r?.emulator.close();
+    }
+  });
+
+  it('a queue of EU calls does not hold up a US call', async () => {
+    const timed = async (input: Record<string, unknown>) => {
+      const began = performance.now();
+      const result = await start(gw, input);
+      expect(result.__typename).toBe('StartUnifyPayload');
+      return performance.now() - began;
+    };
+    const euStarts = Promise.all([0, 1, 2, 3].map(() => timed({ possessionType: 'MOBILE', phoneNumber: '+2001004025' })));
+    // The first EU call has reached Prove, so the other three wait in the EU budget, a second apart.
+    const deadline = Date.now() + 5_000;
+    while (calls(await eu.stats(), 'eu', '/v3/unify') < 1) {
+      if (Date.now() > deadline) throw new Error('the first EU start never reached the EU emulator');
+    }
+    const usTime = await timed({ possessionType: 'MOBILE', phoneNumber: '2001004014' });
+    const euTimes = await euStarts;
+    expect(Math.max(...euTimes)).toBeGreaterThan(2_500);
+    expect(usTime).toBeLessThan(Math.max(...euTimes) - 1_500);
+  });
+
+  it('a region that is not a region is refused by the schema, not a crash', async () => {
+    const { status, body } = await gw.raw<any>({ query: START, variables: { input: { possessionType: 'NONE', region: 'MARS' } } });
+    expect(status).toBeGreaterThanOrEqual(200);
+    expect(status).toBeLessThan(500);
+    expect(body.errors?.[0]?.message).toMatch(/ProveRegion/);
+  });
+});

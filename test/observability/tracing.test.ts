@@ -103,7 +103,7 @@ describe.each(['http/protobuf', 'http/json'] as const)('OTLP over %s', (protocol
 
     const unify = spans.find((s) => s.name === 'POST /v3/unify')!;
     expect(unify.kind).toBe(CLIENT);
-    expect(unify.attributes).toMatchObject({ 'prove.endpoint': '/v3/unify', 'prove.attempt': 1, 'prove.region': 'custom', 'http.response.status_code': 200, 'server.address': '127.0.0.1' });
+    expect(unify.attributes).toMatchObject({ 'prove.endpoint': '/v3/unify', 'prove.attempt': 1, 'prove.region': 'us', 'http.response.status_code': 200, 'server.address': '127.0.0.1' });
     // The Prove call descends from the flow step (through the token exchange or directly).
     let cursor: ReceivedSpan | undefined = unify;
     while (cursor && cursor !== step) cursor = spans.find((s) => s.spanId === cursor!.parentSpanId);
