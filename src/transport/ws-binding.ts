@@ -3,6 +3,7 @@ import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import { CloseCode, DEPRECATED_GRAPHQL_WS_PROTOCOL, handleProtocols, makeServer, type ConnectionInitMessage, type ServerOptions } from 'graphql-ws';
 import type { RequestIdentity } from '../security/address.js';
 import type { Logger } from 'pino';
+import { jsonBoundsProblem } from '../security/request-bounds.js';
 
 /**
  * graphql-ws's protocol server (makeServer) on a `ws` WebSocketServer: what graphql-ws/use/ws
@@ -68,6 +69,12 @@ class Connection {
   }
 
   message(data: string): void {
+    const problem = protocolProblem(data);
+    if (problem) {
+      this.log.warn({ problem }, 'graphql-ws: client broke the protocol; socket closed (4400)');
+      this.socket.close(CloseCode.BadRequest, problem);
+      return;
+    }
     // A subscribe message's handler runs for as long as the subscription: a catch, not an await.
     this.#onMessage?.(data).catch((error: unknown) => {
       this.log.error({ err: described(error) }, 'graphql-ws: a message could not be handled; closing the socket (4500)');
@@ -79,6 +86,34 @@ class Connection {
     const message = error instanceof Error ? error.message : String(error);
     this.socket.close(CloseCode.InternalServerError, this.isProd || message.length >= 124 ? 'Internal server error' : message);
   }
+}
+
+/** Types only a server sends. graphql-ws's server throws on them (closing 4500, an error of ours); the protocol says 4400. */
+const SERVER_ONLY = new Set(['next', 'error', 'connection_ack']);
+
+/**
+ * Why a message breaks the protocol in a way graphql-ws would take for its own fault, or
+ * undefined: a type only a server may send, or a ping whose payload graphql-ws would echo in its
+ * pong by a recursive JSON.stringify (a payload nested thousands deep overflows the stack).
+ * Only a message that names one of those types anywhere is parsed here (graphql-ws parses every
+ * message again), so the messages clients do send (subscribe, complete, pong) are not parsed twice.
+ */
+function protocolProblem(data: string): string | undefined {
+  if (!/"(?:next|error|connection_ack|ping)"/.test(data)) return undefined;
+  let message: unknown;
+  try {
+    message = JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+  if (typeof message !== 'object' || message === null) return undefined;
+  const { type, payload } = message as { type?: unknown; payload?: unknown };
+  if (typeof type === 'string' && SERVER_ONLY.has(type)) return `Unexpected message of type ${type} received`;
+  if (type === 'ping') {
+    const problem = jsonBoundsProblem(payload);
+    if (problem) return `ping payload ${problem}`;
+  }
+  return undefined;
 }
 
 function onSocketMessage(this: Tagged, data: RawData): void {
