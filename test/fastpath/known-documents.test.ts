@@ -76,7 +76,7 @@ beforeAll(async () => {
   upstream = await startUpstream({ rateLimitPerSecond: 0 });
   const env = {
     NODE_ENV: 'production', PORT: '0', GATEWAY_API_KEYS: TEST_API_KEY, PROVE_RATE_LIMIT: '10000',
-    START_LIMIT_PER_NUMBER: '10000/1m', START_LIMIT_PER_ADDRESS: '10000/1m', ...upstream.env,
+    START_LIMIT_PER_NUMBER: '10000/1m', START_LIMIT_PER_NUMBER_ALL: '10000/1m', START_LIMIT_PER_NUMBER_TRUSTED: '10000/1m', START_LIMIT_PER_ADDRESS: '10000/1m', ...upstream.env,
   };
   store = createStore(undefined);
   const events = createFlowEvents();

@@ -104,7 +104,7 @@ describe('phone-less starts and the verified number', () => {
 describe('limits once the number is known', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startGateway({ START_LIMIT_PER_NUMBER: '1/10m', START_LIMIT_PER_ADDRESS: '3/10m' });
+    gw = await startGateway({ START_LIMIT_PER_NUMBER: '1/10m', START_LIMIT_PER_NUMBER_ALL: '1/10m', START_LIMIT_PER_ADDRESS: '3/10m' });
   });
   afterAll(() => gw.close());
 

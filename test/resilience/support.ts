@@ -156,6 +156,8 @@ export async function spawnGateway(env: Record<string, string>, { startTimeoutMs
       PORT: '0',
       STATUS_PAGE: 'off',
       START_LIMIT_PER_NUMBER: '100000/1m',
+      START_LIMIT_PER_NUMBER_ALL: '100000/1m',
+      START_LIMIT_PER_NUMBER_TRUSTED: '100000/1m',
       START_LIMIT_PER_ADDRESS: '100000/1m',
       PROVE_RATE_LIMIT: '10000',
       ...env,

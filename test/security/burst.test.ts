@@ -66,9 +66,9 @@ describe('500 starts across two instances on one Redis', () => {
       ...upstream.env,
       REDIS_URL,
       PROVE_RATE_LIMIT: String(PROVE_RATE),
-      START_LIMIT_PER_NUMBER: `${PER_NUMBER}/10m`,
+      START_LIMIT_PER_NUMBER: `${PER_NUMBER}/10m`, START_LIMIT_PER_NUMBER_ALL: `${PER_NUMBER}/10m`,
       START_LIMIT_PER_ADDRESS: '20/1m',
-      TRUST_PROXY_HOPS: '1',
+      TRUSTED_PROXIES: 'loopback',
     };
     a = await startGateway(env, { logger: logs.logger });
     b = await startGateway(env, { logger: logs.logger });
@@ -108,7 +108,7 @@ describe('500 starts across two instances on one Redis', () => {
   });
 
   it('the control: two instances without the shared store send per instance and meet Prove 429s', async () => {
-    const solo = { ...upstream.env, PROVE_RATE_LIMIT: String(PROVE_RATE), START_LIMIT_PER_NUMBER: `${PER_NUMBER}/10m`, TRUST_PROXY_HOPS: '1' };
+    const solo = { ...upstream.env, PROVE_RATE_LIMIT: String(PROVE_RATE), START_LIMIT_PER_NUMBER: `${PER_NUMBER}/10m`, START_LIMIT_PER_NUMBER_ALL: `${PER_NUMBER}/10m`, TRUSTED_PROXIES: 'loopback' };
     const c = await startGateway(solo, { logger: logs.logger });
     const d = await startGateway(solo, { logger: logs.logger });
     try {

@@ -29,7 +29,7 @@ afterAll(async () => {
 
 async function gateway(env: Record<string, string> = {}) {
   const gw = await startGateway(
-    { START_LIMIT_PER_NUMBER: '3/10m', START_LIMIT_PER_ADDRESS: '5/1m', TRUST_PROXY_HOPS: '1', ALLOWED_COUNTRIES: 'US', ...upstream.env, ...env },
+    { START_LIMIT_PER_NUMBER: '3/10m', START_LIMIT_PER_NUMBER_ALL: '100/1h', START_LIMIT_PER_NUMBER_TRUSTED: '3/10m', START_LIMIT_PER_ADDRESS: '5/1m', TRUSTED_PROXIES: 'loopback', ALLOWED_COUNTRIES: 'US', ...upstream.env, ...env },
     { logger: logs.logger },
   );
   gateways.push(gw);
@@ -63,26 +63,28 @@ async function startOverWs(gw: TestGateway, input: StartUnifyInput, address: str
 const unifyCalls = async () => (await upstream.sim.stats()).calls['/v3/unify'] ?? 0;
 
 describe('per phone number', () => {
-  it('three starts reach Prove, the fourth is RateLimitedError whoever asks and over either transport', async () => {
+  it('three starts from one address reach Prove, the fourth from it is RateLimitedError over either transport', async () => {
     const gw = await gateway();
     const before = await unifyCalls();
     for (let i = 0; i < 3; i++) {
-      expect((await start(gw, { possessionType: 'MOBILE', phoneNumber: '2001004014' }, { address: `198.51.100.${i}` })).__typename).toBe('StartUnifyPayload');
+      expect((await start(gw, { possessionType: 'MOBILE', phoneNumber: '2001004014' }, { address: '198.51.100.1' })).__typename).toBe('StartUnifyPayload');
     }
-    const refused = await start(gw, { possessionType: 'MOBILE', phoneNumber: '2001004014' }, { address: '198.51.100.9' });
+    const refused = await start(gw, { possessionType: 'MOBILE', phoneNumber: '2001004014' }, { address: '198.51.100.1' });
     expect(refused).toMatchObject({ __typename: 'RateLimitedError', code: 'RATE_LIMITED' });
     if (refused.__typename !== 'RateLimitedError') return;
     expect(refused.retryAfterSeconds).toBeGreaterThan(590);
     expect(refused.retryAfterSeconds).toBeLessThanOrEqual(600);
     expect(refused.message).toMatch(/this number/);
 
-    // The same person in another spelling is the same number; trusted callers and WebSocket share the count.
-    expect((await start(gw, { possessionType: 'DESKTOP', phoneNumber: '+1 (200) 100-4014', finalTargetUrl: 'https://example.com/x' }, { trusted: true })).__typename).toBe('RateLimitedError');
-    expect((await startOverWs(gw, { possessionType: 'NONE', phoneNumber: '2001004014' }, '198.51.100.10')).__typename).toBe('RateLimitedError');
+    // The same person in another spelling is the same number; the WebSocket shares the count.
+    expect((await start(gw, { possessionType: 'DESKTOP', phoneNumber: '+1 (200) 100-4014', finalTargetUrl: 'https://example.com/x' }, { address: '198.51.100.1' })).__typename).toBe('RateLimitedError');
+    expect((await startOverWs(gw, { possessionType: 'NONE', phoneNumber: '2001004014' }, '198.51.100.1')).__typename).toBe('RateLimitedError');
     expect(await unifyCalls()).toBe(before + 3);
 
-    // Another number is not affected.
-    expect((await start(gw, { possessionType: 'MOBILE', phoneNumber: '2001004015' }, { address: '198.51.100.11' })).__typename).toBe('StartUnifyPayload');
+    // Neither another address nor the trusted backend is locked out by this one (see lockout.test.ts), nor another number.
+    expect(await start(gw, { possessionType: 'MOBILE', phoneNumber: '2001004014' }, { address: '198.51.100.2' })).toMatchObject({ __typename: 'StartUnifyPayload' });
+    expect((await start(gw, { possessionType: 'MOBILE', phoneNumber: '2001004014' }, { trusted: true })).__typename).toBe('StartUnifyPayload');
+    expect((await start(gw, { possessionType: 'MOBILE', phoneNumber: '2001004015' }, { address: '198.51.100.3' })).__typename).toBe('StartUnifyPayload');
   });
 
   it('repeating an identical start (same clientRequestId) returns the same flow and uses no budget', async () => {

@@ -56,7 +56,7 @@ export async function startGateway(
   // Tests reuse the sandbox numbers many times; send limits are exercised in test/security, which sets its own.
   const config = loadConfig({
     NODE_ENV: 'test', PORT: '0', GATEWAY_API_KEYS: TEST_API_KEY,
-    START_LIMIT_PER_NUMBER: '10000/1m', START_LIMIT_PER_ADDRESS: '10000/1m',
+    START_LIMIT_PER_NUMBER: '10000/1m', START_LIMIT_PER_NUMBER_ALL: '10000/1m', START_LIMIT_PER_NUMBER_TRUSTED: '10000/1m', START_LIMIT_PER_ADDRESS: '10000/1m',
     ...env,
   });
   const gateway = await createGateway(config, { logger: pino({ level: 'silent' }), ...options });
