@@ -3,6 +3,7 @@ import { LOG_FORMATS, type LogFormat } from './logger.js';
 import { readTracingConfig, type TracingConfig } from './observability/tracing-config.js';
 import { WEBHOOK_VARIABLES, readWebhookConfig, type WebhookConfig } from './webhooks/config.js';
 import type { LiveLimitsConfig } from './security/live-limits.js';
+import { compileProxyTrust, type ProxyTrust } from './security/address.js';
 
 /**
  * Environment -> typed Config. Every variable is checked up front so a bad deployment fails at
@@ -29,7 +30,12 @@ export interface Config {
   proveRegions: ProveRegions;
   redisUrl: string | undefined;
   apiKeys: string[];
+  /** Public starts to one number from one client address (START_LIMIT_PER_NUMBER). */
   startLimitPerNumber: Limit;
+  /** Public starts to one number from all addresses together (START_LIMIT_PER_NUMBER_ALL). */
+  startLimitPerNumberAll: Limit;
+  /** Trusted starts to one number, per API key (START_LIMIT_PER_NUMBER_TRUSTED). */
+  startLimitPerNumberTrusted: Limit;
   startLimitPerAddress: Limit;
   proveRateLimit: number;
   /** ISO 3166 alpha-2 codes; empty means every country. */
@@ -44,8 +50,8 @@ export interface Config {
   tracing: TracingConfig | undefined;
   /** LOG_FORMAT: json or pretty; unset lets the logger choose (pretty in development on a terminal). */
   logFormat: LogFormat | undefined;
-  /** Trust X-Forwarded-For from this many proxies in front of the gateway (0: use the socket address). */
-  trustProxyHops: number;
+  /** Our own proxies (TRUSTED_PROXIES) and the header they write (TRUST_PROXY_HEADER); none: the socket address is the client. */
+  proxyTrust: ProxyTrust;
   /** Serve the status page at / (STATUS_PAGE=on|off; on by default outside production). */
   statusPage: boolean;
   /** SIGTERM/SIGINT: how long requests in flight may take to finish before they are cut (SHUTDOWN_TIMEOUT). */
@@ -102,8 +108,8 @@ const list = (text: string | undefined) =>
 
 const KNOWN = new Set([
   'PORT', 'HOST', 'NODE_ENV', 'PROVE_ENV', 'PROVE_BASE_URL', 'PROVE_CLIENT_ID', 'PROVE_CLIENT_SECRET',
-  'REDIS_URL', 'GATEWAY_API_KEYS', 'START_LIMIT_PER_NUMBER', 'START_LIMIT_PER_ADDRESS',
-  'PROVE_RATE_LIMIT', 'ALLOWED_COUNTRIES', 'CORS_ORIGINS', 'FLOW_TTL', 'LOG_LEVEL', 'LOG_FORMAT', 'TRUST_PROXY_HOPS',
+  'REDIS_URL', 'GATEWAY_API_KEYS', 'START_LIMIT_PER_NUMBER', 'START_LIMIT_PER_NUMBER_ALL', 'START_LIMIT_PER_NUMBER_TRUSTED', 'START_LIMIT_PER_ADDRESS',
+  'PROVE_RATE_LIMIT', 'ALLOWED_COUNTRIES', 'CORS_ORIGINS', 'FLOW_TTL', 'LOG_LEVEL', 'LOG_FORMAT', 'TRUST_PROXY_HOPS', 'TRUSTED_PROXIES', 'TRUST_PROXY_HEADER',
   'STATUS_PAGE', 'FINAL_TARGET_ORIGINS', 'SHUTDOWN_TIMEOUT', 'PROVE_TIMEOUT', ...WEBHOOK_VARIABLES,
   ...PROVE_REGION_VARIABLES,
   'HTTP_KEEP_ALIVE_TIMEOUT', 'HTTP_HEADERS_TIMEOUT', 'HTTP_REQUEST_TIMEOUT',
@@ -218,6 +224,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (http.headersTimeoutMs > http.requestTimeoutMs) bad('HTTP_HEADERS_TIMEOUT', `must not be longer than HTTP_REQUEST_TIMEOUT (${http.requestTimeoutMs} ms)`);
   const proveTimeoutMs = duration('PROVE_TIMEOUT', 5_000, 100, 60_000);
 
+  // A hop count trusts X-Forwarded-For from whoever connects, so without a proxy a client forges
+  // its address; trust is now given to named proxies only.
+  if (env.TRUST_PROXY_HOPS) {
+    bad('TRUST_PROXY_HOPS', 'was replaced by TRUSTED_PROXIES: list the addresses or CIDR ranges of your own proxies (e.g. 10.0.0.0/8), see the README');
+  }
+  const proxyTrust: ProxyTrust = { proxies: list(env.TRUSTED_PROXIES), header: 'x-forwarded-for' };
+  const proxyHeader = env.TRUST_PROXY_HEADER || 'x-forwarded-for';
+  if (proxyHeader !== 'x-forwarded-for' && proxyHeader !== 'forwarded') bad('TRUST_PROXY_HEADER', `must be x-forwarded-for or forwarded, got "${proxyHeader}"`);
+  else proxyTrust.header = proxyHeader;
+  try {
+    compileProxyTrust(proxyTrust);
+  } catch (error) {
+    bad('TRUSTED_PROXIES', `${(error as Error).message}: give addresses, CIDR ranges, or loopback, linklocal, uniquelocal`);
+  }
+
   const statusPage = env.STATUS_PAGE || (production ? 'off' : 'on');
   if (statusPage !== 'on' && statusPage !== 'off') bad('STATUS_PAGE', `must be on or off, got "${statusPage}"`);
 
@@ -230,6 +251,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: env.REDIS_URL || undefined,
     apiKeys,
     startLimitPerNumber: limit('START_LIMIT_PER_NUMBER', { count: 3, windowMs: 10 * 60_000 }),
+    startLimitPerNumberAll: limit('START_LIMIT_PER_NUMBER_ALL', { count: 10, windowMs: 60 * 60_000 }),
+    startLimitPerNumberTrusted: limit('START_LIMIT_PER_NUMBER_TRUSTED', { count: 10, windowMs: 10 * 60_000 }),
     startLimitPerAddress: limit('START_LIMIT_PER_ADDRESS', { count: 20, windowMs: 60_000 }),
     proveRateLimit: int('PROVE_RATE_LIMIT', 25, 1, 10_000),
     allowedCountries,
@@ -239,7 +262,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     logFormat: logFormat as LogFormat | undefined,
     tracing: readTracingConfig(env, bad),
-    trustProxyHops: int('TRUST_PROXY_HOPS', 0, 0, 10),
+    proxyTrust,
     statusPage: statusPage === 'on',
     shutdownTimeoutMs,
     proveTimeoutMs,

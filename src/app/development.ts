@@ -13,6 +13,8 @@ import type { Config } from '../config.js';
 
 export const DEVELOPMENT_LIMITS = {
   perNumber: { count: 20, windowMs: 60_000 },
+  perNumberAll: { count: 100, windowMs: 60_000 },
+  perNumberTrusted: { count: 100, windowMs: 60_000 },
   perAddress: { count: 100, windowMs: 60_000 },
 } as const;
 
@@ -32,6 +34,8 @@ export function developmentDefaults(config: Config, env: NodeJS.ProcessEnv): Dev
       ...config,
       ...(apiKey && { apiKeys: [apiKey] }),
       ...(relax && !env.START_LIMIT_PER_NUMBER && { startLimitPerNumber: { ...DEVELOPMENT_LIMITS.perNumber } }),
+      ...(relax && !env.START_LIMIT_PER_NUMBER_ALL && { startLimitPerNumberAll: { ...DEVELOPMENT_LIMITS.perNumberAll } }),
+      ...(relax && !env.START_LIMIT_PER_NUMBER_TRUSTED && { startLimitPerNumberTrusted: { ...DEVELOPMENT_LIMITS.perNumberTrusted } }),
       ...(relax && !env.START_LIMIT_PER_ADDRESS && { startLimitPerAddress: { ...DEVELOPMENT_LIMITS.perAddress } }),
     },
     ...(apiKey && { apiKey }),
@@ -50,7 +54,7 @@ export function developmentBanner(start: DevelopmentStart): string[] {
     const { startLimitPerNumber: perNumber, startLimitPerAddress: perAddress } = start.config;
     const window = (ms: number) => (ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`);
     lines.push(
-      `Development send limits with the emulator: ${perNumber.count}/${window(perNumber.windowMs)} per number, ` +
+      `Development send limits with the emulator: ${perNumber.count}/${window(perNumber.windowMs)} per number and address, ` +
         `${perAddress.count}/${window(perAddress.windowMs)} per address (START_LIMIT_PER_NUMBER, START_LIMIT_PER_ADDRESS; ` +
         'the defaults elsewhere are 3/10m and 20/1m)',
     );

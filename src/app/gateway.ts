@@ -15,7 +15,7 @@ import { createProveEmulator, type EmulatorOptions, type ProveEmulator } from '.
 import { ApiKeys, credentialOf, identifyCaller } from '../security/caller.js';
 import { createStartLimits } from '../security/start-limits.js';
 import { createLiveLimits, type LiveGuard } from '../security/live-limits.js';
-import { clientAddress } from '../security/address.js';
+import { compileProxyTrust } from '../security/address.js';
 import { liveRefusalWarning, type LiveTransport } from '../observability/live-refusal-log.js';
 import { originPolicy } from '../security/origin.js';
 import { createGatewayYoga, createMaskError } from '../graphql/yoga.js';
@@ -152,6 +152,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     storeLog,
   );
   const apiKeys = new ApiKeys(config.apiKeys);
+  const addressOf = compileProxyTrust(config.proxyTrust);
   const emulator: ProveEmulator | undefined =
     config.proveRegions.mode === 'emulator'
       ? // Each region's door takes the credentials the gateway sends it.
@@ -176,7 +177,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       ? undefined
       : createKnownDocuments({
           yoga: () => yoga,
-          context: contextFor({ apiKeys, trustProxyHops: config.trustProxyHops, flows: () => flowsReady, onRefusedKey }),
+          context: contextFor({ apiKeys, addressOf, flows: () => flowsReady, onRefusedKey }),
           metrics,
           production: config.production,
           maskError,
@@ -187,7 +188,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     flows: () => flowsReady,
     apiKeys,
     production: config.production,
-    trustProxyHops: config.trustProxyHops,
+    addressOf,
     logger,
     corsOrigins: config.corsOrigins,
     plugins: [...metrics.plugins, ...(tracing?.plugins ?? []), ...(knownDocuments ? [knownDocuments.plugin] : [])],
@@ -203,7 +204,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const liveWarning = liveRefusalWarning(logger);
   const liveGuard = (transport: LiveTransport): LiveGuard => ({
     limits: liveLimits,
-    addressOf: (req) => clientAddress(req, config.trustProxyHops),
+    addressOf,
     onRefused: (refusal, address) => {
       metrics.observeLiveRefusal(refusal, transport);
       liveWarning(refusal, transport, address);
@@ -321,6 +322,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       logger,
       startGuard: createStartLimits({
         perNumber: config.startLimitPerNumber,
+        perNumberAll: config.startLimitPerNumberAll,
+        perNumberTrusted: config.startLimitPerNumberTrusted,
         perAddress: config.startLimitPerAddress,
         redis: redis?.pub,
         logger,

@@ -7,7 +7,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Locks } from '../store/locks.js';
 import { takeLease, waitWhileHeld, type HeldLease } from '../store/leases.js';
 import type { FlowEvents } from '../events/flow-events.js';
-import { type Caller, ownerOf } from './caller.js';
+import { type Caller, mayReplay, ownerOf } from './caller.js';
 import { normalisePhoneNumber, redactPhoneNumber, type PhonePolicy } from './phone.js';
 import { failureReasonsOf, type Flow } from './flow.js';
 import { logReference } from './log-reference.js';
@@ -18,7 +18,7 @@ import {
 } from './errors.js';
 import { applyBind, applyStatus, canBind, expireIfDue, isTerminal, type Transition } from './state-machine.js';
 import { fingerprintStart, identifier, toUnifyRequest, validateStart, type StartInput } from './start-input.js';
-import { unknownOutcome, WriteAheadStarts, type SendStart } from './write-ahead-start.js';
+import { StartOutcomeUnknownError, unknownOutcome, WriteAheadStarts, type SendStart } from './write-ahead-start.js';
 import { chooseRegion, type ServedRegions } from './region.js';
 import type { ProveRegion } from '../prove/regions.js';
 
@@ -32,9 +32,17 @@ export interface StartGuard {
    * Throws RateLimitedError (or another GatewayError) when this start must not reach Prove. A
    * phone-less start has no number yet: only the caller's limits apply.
    */
-  admit(phoneNumber: string | undefined, caller: Caller): Promise<void>;
-  /** A flow learnt (or changed to) this number from Prove: it counts against the number's limit from now on. */
-  learned?(phoneNumber: string): Promise<void>;
+  admit(phoneNumber: string | undefined, caller: Caller): Promise<StartCharge | void>;
+  /**
+   * A flow learnt (or changed to) this number from Prove: it counts against the number's limit
+   * from now on (the limit of the API key that started it, `keyId`, or the public one).
+   */
+  learned?(phoneNumber: string, keyId: string | undefined): Promise<void>;
+}
+
+/** What admit charged: given back when the start sent nothing (Prove, or our own guards, refused it). */
+export interface StartCharge {
+  refund(): Promise<void>;
 }
 
 export interface FlowServiceDeps {
@@ -114,13 +122,17 @@ export class FlowService {
     });
     const region = chooseRegion(start.phoneNumber, start.region, this.served);
     const owner = ownerOf(caller);
-    const fingerprint = fingerprintStart(start);
+    // A public caller's ipAddress is the gateway's reading of its address, not its input: a repeat
+    // from another address (a phone changing networks) is still the same start.
+    const fingerprint = fingerprintStart(caller.kind === 'public' ? { ...start, ipAddress: undefined } : start);
+    const replayable = start.clientRequestId !== undefined && mayReplay(caller, start.clientRequestId);
 
-    const request = { clientRequestId: start.clientRequestId, owner, fingerprint };
+    const request = { clientRequestId: start.clientRequestId, replayable, owner, fingerprint };
     const send: SendStart = (clientRequestId, flowId) => this.createFlow(start, region, caller, clientRequestId, flowId);
     // One start per clientRequestId at a time: the same caller with the same input shares the call
-    // in flight; anyone else meets the write-ahead claim (and its refusal) in the store.
-    const flow = start.clientRequestId
+    // in flight; anyone else meets the write-ahead claim (and its refusal) in the store. A start
+    // that may not replay shares nothing.
+    const flow = replayable
       ? await this.singleFlight(`start:${owner}:${fingerprint}:${start.clientRequestId}`, () => this.starts.start(request, send))
       : await this.starts.start(request, send);
     return { flow, authToken: flow.authToken };
@@ -238,13 +250,20 @@ export class FlowService {
     clientRequestId: string,
     id: string,
   ): Promise<Flow> {
-    await this.deps.startGuard?.admit(start.phoneNumber, caller);
-    const deviceId = start.deviceId ?? (await this.rememberedDevice(caller, start.clientCustomerId));
-    const started = await this.callProve(
-      region,
-      (prove) => prove.unify(toUnifyRequest(start, clientRequestId, deviceId)).catch(unknownOutcome),
-      { rateLimitedAsTyped: true },
-    );
+    const charge = await this.deps.startGuard?.admit(start.phoneNumber, caller);
+    let started: Awaited<ReturnType<ProveClient['unify']>>;
+    try {
+      const deviceId = start.deviceId ?? (await this.rememberedDevice(caller, start.clientCustomerId));
+      started = await this.callProve(
+        region,
+        (prove) => prove.unify(toUnifyRequest(start, clientRequestId, deviceId)).catch(unknownOutcome),
+        { rateLimitedAsTyped: true },
+      );
+    } catch (error) {
+      // Nothing was sent, so nothing counts against the number; an unknown outcome may have been an SMS.
+      if (!(error instanceof StartOutcomeUnknownError) && charge) await charge.refund();
+      throw error;
+    }
     const now = this.now();
     const flow: Flow = {
       id,
@@ -289,7 +308,7 @@ export class FlowService {
   private async record(transition: Transition, outcome: UnifyOutcome, via: 'status' | 'bind', before: Flow): Promise<Flow> {
     const { flow } = await this.commit(transition);
     if (transition.changed) {
-      if (flow.phoneNumber && flow.phoneNumber !== before.phoneNumber) await this.deps.startGuard?.learned?.(flow.phoneNumber);
+      if (flow.phoneNumber && flow.phoneNumber !== before.phoneNumber) await this.deps.startGuard?.learned?.(flow.phoneNumber, flow.customerScope);
       // A failed flow says why (Prove's codes, e.g. 9101, 9100), so an operator need not ask Prove.
       const failure = flow.state === 'FAILED' ? { failureReasons: failureReasonsOf(flow).map((r) => r.code) } : undefined;
       this.deps.logger.info({ flow: logReference(flow.id), state: flow.state, via, success: outcome.success, ...failure }, 'flow changed');

@@ -65,6 +65,11 @@ export interface WriteAheadStartDeps {
 export interface StartClaim {
   /** The caller's idempotency key, or none (a fresh one is made). */
   clientRequestId: string | undefined;
+  /**
+   * Whether a repeat may be answered with the flow (flows/caller.ts mayReplay). When not, a repeat
+   * still never sends a second unify: it is refused.
+   */
+  replayable: boolean;
   owner: string;
   fingerprint: string;
 }
@@ -140,8 +145,16 @@ export class WriteAheadStarts {
       case 'started': {
         const flow = await this.deps.find(claim.flowId);
         if (!flow) throw vanished();
-        // A finished flow is still this request's answer; only an expired one frees the id.
-        return flow.state !== 'EXPIRED' ? flow : undefined;
+        // Only an expired flow frees the id.
+        if (flow.state === 'EXPIRED') return undefined;
+        if (!request.replayable) {
+          throw new InvalidInputError(
+            'clientRequestId',
+            'This clientRequestId was already used. A public caller gets its flow back only for an unguessable clientRequestId (a UUID v4, or 32 or more random characters); start with a new one',
+          );
+        }
+        // A finished flow is still this request's answer.
+        return flow;
       }
       case 'unknown':
         throw new UpstreamError(

@@ -1,7 +1,7 @@
 import type { FlowService } from '../flows/service.js';
 import type { GraphQLContext } from '../schema/index.js';
 import { credentialOf, identifyCaller, type ApiKeys } from '../security/caller.js';
-import { clientAddress, type RequestIdentity } from '../security/address.js';
+import type { RequestIdentity } from '../security/address.js';
 import type { RefusedKeyWarning } from '../observability/refused-key-log.js';
 
 /** What each transport hands the context factory: the node request, and on WebSocket the connection params. */
@@ -16,7 +16,8 @@ export interface ServerContext {
 export interface ContextDeps {
   flows: () => Promise<FlowService>;
   apiKeys: ApiKeys;
-  trustProxyHops: number;
+  /** The client's address for a request (src/security/address.ts). */
+  addressOf: (req: RequestIdentity) => string;
   /** Told of each refused API key (src/observability/refused-key-log.ts). */
   onRefusedKey?: RefusedKeyWarning | undefined;
 }
@@ -31,7 +32,7 @@ const authorizationOf = (context: ServerContext): string | undefined => credenti
 export function contextFor(deps: ContextDeps) {
   return async (initial: ServerContext & { request?: Request }): Promise<GraphQLContext | undefined> => {
     const authorization = authorizationOf(initial);
-    const caller = identifyCaller(authorization, clientAddress(initial.req, deps.trustProxyHops), deps.apiKeys);
+    const caller = identifyCaller(authorization, deps.addressOf(initial.req), deps.apiKeys);
     if (!caller) {
       deps.onRefusedKey?.(initial.connectionParams ? 'graphql-ws' : 'http', authorization);
       return undefined;

@@ -3,6 +3,7 @@ import { graphiqlOptions, renderGraphiQL } from '../ui/graphiql.js';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { schema, type GraphQLContext } from '../schema/index.js';
+import type { RequestIdentity } from '../security/address.js';
 import type { FlowService } from '../flows/service.js';
 import type { ApiKeys } from '../security/caller.js';
 import { contextFor, type ServerContext } from './context.js';
@@ -18,7 +19,7 @@ export interface YogaDeps {
   flows: () => Promise<FlowService>;
   apiKeys: ApiKeys;
   production: boolean;
-  trustProxyHops: number;
+  addressOf: (req: RequestIdentity) => string;
   logger: Logger;
   corsOrigins: string[];
   /** Logs refused API keys (default: refusedKeyWarning(logger)); the gateway shares one with graphql-ws admission. */

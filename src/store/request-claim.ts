@@ -1,6 +1,6 @@
 /** What the store keeps under a clientRequestId: written ahead of unify, so a repeat never sends a second SMS. */
 export interface RequestClaim {
-  /** Who started it: the API key's id or the client address, hashed. */
+  /** Who started it: the API key's id, or public callers as one, hashed (flows/caller.ts ownerOf). */
   owner: string;
   /** fingerprintStart of the input. */
   input: string;

@@ -68,7 +68,7 @@ beforeAll(async () => {
     flowTtlMs: 600_000,
     logger: logs.logger,
   });
-  const context = contextFor({ apiKeys: new ApiKeys([]), trustProxyHops: 0, flows: async () => flows });
+  const context = contextFor({ apiKeys: new ApiKeys([]), addressOf: (req) => req.socket.remoteAddress ?? 'unknown', flows: async () => flows });
   const known = createKnownDocuments({
     yoga: () => yoga,
     context,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, TEST_API_KEY, type TestGateway } from '../support/gateway.js';
 import { bind, start, started, status, stored, trusted, verifiedMobile } from '../support/flows.js';
@@ -87,7 +88,8 @@ describe('concurrency and idempotency', () => {
 
   it('the same start with the same clientRequestId returns the same flow and sends one unify', async () => {
     await gw.sim.resetStats();
-    const input = { possessionType: 'MOBILE' as const, phoneNumber: '2001004014', clientRequestId: `req-${Date.now()}` };
+    // A public caller's id replays only when unguessable (a UUID v4).
+    const input = { possessionType: 'MOBILE' as const, phoneNumber: '2001004014', clientRequestId: randomUUID() };
     const [a, b] = await Promise.all([started(gw, input), started(gw, input)]);
     const c = await started(gw, input);
     expect(b.flow.id).toBe(a.flow.id);
@@ -162,7 +164,7 @@ describe('concurrent callers', () => {
   });
 
   it('a repeated start after the flow finished returns that finished flow, with no second SMS', async () => {
-    const clientRequestId = `done-${Date.now()}`;
+    const clientRequestId = randomUUID();
     const input = { possessionType: 'MOBILE' as const, phoneNumber: '2001004018', clientRequestId };
     const first = await started(gw, input);
     expect((await status(gw, first.flow.id)).__typename).toBe('UnifyStatusPayload');

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { start, status, stored } from '../support/flows.js';
@@ -39,7 +40,8 @@ describe.skipIf(!bin)('write-ahead start', () => {
   });
 
   it('Redis killed while Prove works on 20 starts: each gets its flow, retries get the same flow, no second unify', async () => {
-    const ids = Array.from({ length: 20 }, (_, i) => `killed-mid-start-${i}`);
+    // Public callers' ids replay only when unguessable (UUID v4).
+    const ids = Array.from({ length: 20 }, () => randomUUID());
     const before = (await statsOf(prove)).calls['/v3/unify'] ?? 0;
     // Prove answers after 1.5 s; Redis dies once all 20 unify calls have reached it.
     await prove.sim.fault({ endpoint: '/v3/unify', latencyMs: 1_500, count: 20 });
@@ -110,24 +112,24 @@ describe.skipIf(!bin)('write-ahead start', () => {
 
   it('Prove performed the unify and the answer was dropped: retries never send a second one', async () => {
     await prove.sim.fault({ endpoint: '/v3/unify', dropAnswer: true, count: 1 });
-    const input = { possessionType: 'MOBILE' as const, phoneNumber: '2001004014', clientRequestId: 'answer-dropped' };
+    const input = { possessionType: 'MOBILE' as const, phoneNumber: '2001004014', clientRequestId: randomUUID() };
     expect(await start(a, input)).toMatchObject({ __typename: 'UpstreamError', retryable: true });
     // The SMS went out: Prove's model opened the session.
-    expect(await performed(prove, 'answer-dropped')).toBe(1);
+    expect(await performed(prove, input.clientRequestId)).toBe(1);
     for (const gw of [a, b, a]) {
       const again = await start(gw, input);
       expect(again).toMatchObject({ __typename: 'UpstreamError', retryable: false });
       expect(again.__typename === 'UpstreamError' && again.message).toMatch(/may have sent the SMS/);
     }
-    expect(await performed(prove, 'answer-dropped')).toBe(1);
+    expect(await performed(prove, input.clientRequestId)).toBe(1);
     // A new clientRequestId is a new start.
-    const fresh = await start(a, { ...input, clientRequestId: 'answer-dropped-2' });
+    const fresh = await start(a, { ...input, clientRequestId: randomUUID() });
     expect(fresh.__typename).toBe('StartUnifyPayload');
   }, 60_000);
 
   it('the same start on two instances while Prove is slow: one unify, both get the same flow', async () => {
     await prove.sim.fault({ endpoint: '/v3/unify', latencyMs: 1_000, count: 1 });
-    const input = { possessionType: 'MOBILE' as const, phoneNumber: '2001004015', clientRequestId: 'double-click' };
+    const input = { possessionType: 'MOBILE' as const, phoneNumber: '2001004015', clientRequestId: randomUUID() };
     const unifyBefore = (await statsOf(prove)).calls['/v3/unify'] ?? 0;
     const first = start(a, input);
     await eventually(async () => ((await statsOf(prove)).calls['/v3/unify'] ?? 0) > unifyBefore, 'the first unify at Prove', 30_000);
@@ -135,6 +137,6 @@ describe.skipIf(!bin)('write-ahead start', () => {
     const one = await first;
     expect(one.__typename).toBe('StartUnifyPayload');
     expect(second.__typename === 'StartUnifyPayload' && second.flow.id).toBe(one.__typename === 'StartUnifyPayload' && one.flow.id);
-    expect(await performed(prove, 'double-click')).toBe(1);
+    expect(await performed(prove, input.clientRequestId)).toBe(1);
   }, 60_000);
 });

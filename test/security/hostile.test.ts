@@ -403,7 +403,7 @@ beforeAll(async () => {
   upstream = await startUpstream();
   gw = await startGateway(
     {
-      NODE_ENV: 'production', CORS_ORIGINS: APP, ALLOWED_COUNTRIES: 'US', TRUST_PROXY_HOPS: '1',
+      NODE_ENV: 'production', CORS_ORIGINS: APP, ALLOWED_COUNTRIES: 'US', TRUSTED_PROXIES: 'loopback',
       START_LIMIT_PER_NUMBER: '3/10m', START_LIMIT_PER_ADDRESS: '20/1m', ...upstream.env,
     },
     { logger: logs.logger },

@@ -137,7 +137,7 @@ describe('a gateway offered more than twice its Prove rate', () => {
       const ahead = t0 + i * 20 - performance.now();
       if (ahead > 0) await sleep(ahead);
       const offered = performance.now() - t0;
-      results.push(start(gw, input).then((r) => ({ offered, outcome: r.__typename })));
+      results.push(start(gw, input).then((r) => ({ offered, outcome: r.__typename, ...(r.__typename === 'UpstreamError' && { message: r.message }) })));
     }
     // One second after the load: admitted (the queue never holds more than 5 s of calls), not refused.
     await sleep(1_000);
