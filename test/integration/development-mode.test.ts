@@ -61,7 +61,7 @@ describe('npm start in development', () => {
     const banner = await npmStart({});
     const key = /Development API key[^:]*: (dev-\S+)/.exec(banner)?.[1];
     expect(key).toBeTruthy();
-    expect(banner).toMatch(/Development send limits with the emulator: 20\/1m per number, 100\/1m per address/);
+    expect(banner).toMatch(/Development send limits with the emulator: 20\/1m per number and address, 100\/1m per address/);
     const graphql = /GraphQL endpoint[^:]*: (http:\S+)/.exec(banner)![1]!;
     const sim = emulatorClient(/Prove emulator[^:]*: (http:\S+)/.exec(banner)![1]!);
 
