@@ -213,7 +213,10 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
 
   // Set once the Prove client exists (after listen); until then /ready says credentials are unknown.
   let readiness: Readiness | undefined;
-  const routes = createRoutes({ drain, emulator, readiness: () => readiness, statusPage, yoga, knownDocuments, liveStreams: liveStreams(yoga.graphqlEndpoint, liveGuard('sse')) });
+  const routes = createRoutes({
+    drain, emulator, readiness: () => readiness, statusPage, yoga, knownDocuments,
+    liveStreams: liveStreams(yoga.graphqlEndpoint, liveGuard('sse')), graphiql: !config.production,
+  });
   // Every log line written while a request is handled carries its request id (src/observability/request-id.ts).
   // Keep-alive, headers and request timeouts (HTTP_*_TIMEOUT): src/app/http-timeouts.ts.
   const server = createServer(httpServerOptions(config.http), (req, res) => {

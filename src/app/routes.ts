@@ -6,6 +6,7 @@ import { readBodyWithin } from '../security/body-limit.js';
 import type { GatewayYoga } from '../graphql/yoga.js';
 import type { KnownDocuments } from '../fastpath/known-documents.js';
 import type { StatusPage } from '../ui/status-page.js';
+import { handleGraphiQLAsset } from '../ui/graphiql-assets.js';
 
 /** Where the embedded emulator is mounted on the gateway's own port. */
 export const EMULATOR_PREFIX = '/prove-emulator';
@@ -21,6 +22,8 @@ export interface Routes {
   knownDocuments: KnownDocuments | undefined;
   /** Counts SSE and multipart streams against the live limits (src/transport/sse-live.ts); false: it answered 429. */
   liveStreams?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** GraphiQL's script, styles and workers under /graphiql-assets/ (outside production). */
+  graphiql: boolean;
 }
 
 const json = (res: ServerResponse, status: number, body: unknown) => {
@@ -53,6 +56,7 @@ export function createRoutes(routes: Routes) {
     }
     if (drain.draining && !url.startsWith('/metrics')) return drain.refuse(res);
     if (statusPage?.handle(req, res)) return;
+    if (routes.graphiql && handleGraphiQLAsset(req, res)) return;
     if (routes.liveStreams && !routes.liveStreams(req, res)) return;
     // Bodies are capped before yoga reads them (413, not a 500 or an unbounded buffer).
     void readBodyWithin(req, res).then((ok) => {
