@@ -3,6 +3,7 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 // Typed documents, one set per consumer: edit the .graphql files, run `npm run codegen`.
 // - test/documents -> test/generated: the tests (and any TypeScript client), as document ASTs.
 // - src/ui/page -> src/ui/page/generated: the status page, as typed strings (no graphql runtime in the browser bundle).
+// - examples/urql -> examples/urql/generated: the README's urql example (its own codegen.ts is what a user's project runs).
 // emitLegacyCommonJSImports: false writes the .js suffix NodeNext resolution wants on relative imports.
 const shared = { useTypeImports: true, enumsAsTypes: true, scalars: { DateTime: 'string' } };
 
@@ -20,6 +21,12 @@ const config: CodegenConfig = {
       preset: 'client',
       presetConfig: { fragmentMasking: false },
       config: { ...shared, documentMode: 'string', emitLegacyCommonJSImports: false },
+    },
+    'examples/urql/generated/': {
+      documents: ['examples/urql/operations.graphql'],
+      preset: 'client',
+      presetConfig: { fragmentMasking: false },
+      config: { ...shared, emitLegacyCommonJSImports: false },
     },
   },
   ignoreNoDocuments: false,

@@ -7,7 +7,7 @@ import type { RequestIdentity } from '../security/address.js';
 import type { FlowService } from '../flows/service.js';
 import type { ApiKeys } from '../security/caller.js';
 import { contextFor, type ServerContext } from './context.js';
-import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { useNamedCSRFPrevention } from './csrf.js';
 import { hardeningPlugins } from '../security/graphql-hardening.js';
 import { corsFor, originPolicy, useOriginPolicy } from '../security/origin.js';
 import { useExplainedRefusals } from '../security/http-refusals.js';
@@ -76,7 +76,7 @@ export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
     // counterpart in the upgrade's Origin check (src/transport/ws.ts).
     plugins: [
       useOriginPolicy(origins),
-      useCSRFPrevention({ requestHeaders: CSRF_HEADERS }),
+      useNamedCSRFPrevention(CSRF_HEADERS),
       useExplainedRefusals(),
       useRequestBounds(),
       ...hardeningPlugins(deps),

@@ -11,7 +11,7 @@ import { startGateway, type TestGateway } from '../support/gateway.js';
  * - 6A70 MAY allow URL-encoded JSON string {variables} parameter in GETs when accepting application/json
  *
  * All three are GET requests without a CSRF header: the gateway answers 403 "Required CSRF
- * header(s) not present" (useCSRFPrevention, src/graphql/yoga.ts). A GET needs no CORS preflight, so
+ * header not present: …x-graphql-yoga-csrf…" (src/graphql/csrf.ts). A GET needs no CORS preflight, so
  * without that rule any web page could make a visitor's browser run queries here. Clients that send
  * one of the CSRF headers (x-graphql-yoga-csrf, graphql-require-preflight, apollo-require-preflight)
  * pass these too, as the second run below shows.
