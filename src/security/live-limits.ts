@@ -2,9 +2,8 @@
  * Counts what a client holds open — connections (graphql-ws sockets, SSE streams) and running
  * subscriptions — per client address and in total, under configured caps, so that one client
  * cannot hold the whole process's memory and event loop with tens of thousands of subscriptions.
- * Every slot taken comes with its release, which the transport calls when the thing it counts
- * ends (the socket's or the response's close); a release counts once however often it is called,
- * and an address with nothing open is forgotten.
+ * The transport gives every slot it took back exactly once, when the thing it counts ends (the
+ * socket's or the response's close); an address with nothing open is forgotten.
  */
 
 import type { RequestIdentity } from './address.js';
@@ -25,15 +24,14 @@ export type LiveRefusal =
   | 'connections_per_address'
   | 'connections_total';
 
-/** Gives the slot back; only the first call counts. */
-export type Release = () => void;
-
 export interface LiveLimits {
   readonly config: LiveLimitsConfig;
-  /** A connection from `address`: its release, or the cap that refused it. */
-  connection(address: string): Release | LiveRefusal;
-  /** A subscription from `address` on a connection already running `onConnection` of them (SSE: 0). */
-  subscription(address: string, onConnection: number): Release | LiveRefusal;
+  /** Takes a connection slot for `address`, or names the cap that refused it. Every slot taken is given back once, by endConnection. */
+  connection(address: string): LiveRefusal | undefined;
+  endConnection(address: string): void;
+  /** Takes a subscription slot for `address` on a connection already running `onConnection` of them (SSE: 0), or names the cap that refused it. */
+  subscription(address: string, onConnection: number): LiveRefusal | undefined;
+  endSubscription(address: string): void;
   /** What is open now, and how many per-address counters are kept for it (leak checks). */
   open(): { connections: number; subscriptions: number; addresses: number };
 }
@@ -45,7 +43,7 @@ export interface LiveGuard {
   onRefused(refusal: LiveRefusal, address: string): void;
 }
 
-/** A count per key under a cap per key and a cap in total. */
+/** A count per key under a cap per key and a cap in total; a key at zero is forgotten. */
 class Tally {
   readonly #perKey = new Map<string, number>();
   #total = 0;
@@ -63,22 +61,22 @@ class Tally {
     return this.#perKey.size;
   }
 
-  /** A release, or which cap is full. */
-  take(key: string): Release | 'key' | 'total' {
+  /** Counts one for `key`, or says which cap is full. */
+  take(key: string): 'key' | 'total' | undefined {
     const held = this.#perKey.get(key) ?? 0;
     if (held >= this.maxPerKey) return 'key';
     if (this.#total >= this.maxTotal) return 'total';
     this.#perKey.set(key, held + 1);
     this.#total++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.#total--;
-      const left = (this.#perKey.get(key) ?? 1) - 1;
-      if (left > 0) this.#perKey.set(key, left);
-      else this.#perKey.delete(key);
-    };
+    return undefined;
+  }
+
+  give(key: string): void {
+    const held = this.#perKey.get(key);
+    if (held === undefined) return;
+    this.#total--;
+    if (held > 1) this.#perKey.set(key, held - 1);
+    else this.#perKey.delete(key);
   }
 }
 
@@ -88,18 +86,16 @@ export function createLiveLimits(config: LiveLimitsConfig): LiveLimits {
   return {
     config,
     connection(address) {
-      const taken = connections.take(address);
-      if (taken === 'key') return 'connections_per_address';
-      if (taken === 'total') return 'connections_total';
-      return taken;
+      const full = connections.take(address);
+      return full === 'key' ? 'connections_per_address' : full === 'total' ? 'connections_total' : undefined;
     },
+    endConnection: (address) => connections.give(address),
     subscription(address, onConnection) {
       if (onConnection >= config.subscriptionsPerSocket) return 'subscriptions_per_socket';
-      const taken = subscriptions.take(address);
-      if (taken === 'key') return 'subscriptions_per_address';
-      if (taken === 'total') return 'subscriptions_total';
-      return taken;
+      const full = subscriptions.take(address);
+      return full === 'key' ? 'subscriptions_per_address' : full === 'total' ? 'subscriptions_total' : undefined;
     },
+    endSubscription: (address) => subscriptions.give(address),
     open: () => ({ connections: connections.total, subscriptions: subscriptions.total, addresses: connections.keys + subscriptions.keys }),
   };
 }

@@ -13,16 +13,17 @@ export function liveStreams(graphqlPath: string, guard: LiveGuard): (req: Incomi
   return (req, res) => {
     if (!isStream(req, graphqlPath)) return true;
     const address = guard.addressOf(req);
-    const connection = guard.limits.connection(address);
-    if (typeof connection === 'string') return refuse(res, connection, address, guard);
-    const subscription = guard.limits.subscription(address, 0);
-    if (typeof subscription === 'string') {
-      connection();
-      return refuse(res, subscription, address, guard);
+    const { limits } = guard;
+    const refused = limits.connection(address);
+    if (refused) return refuse(res, refused, address, guard);
+    const tooMany = limits.subscription(address, 0);
+    if (tooMany) {
+      limits.endConnection(address);
+      return refuse(res, tooMany, address, guard);
     }
     res.once('close', () => {
-      connection();
-      subscription();
+      limits.endConnection(address);
+      limits.endSubscription(address);
     });
     return true;
   };
