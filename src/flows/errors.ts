@@ -42,8 +42,16 @@ export class UpstreamError extends GatewayError {
 export class FlowNotFoundError extends GatewayError {
   override readonly name = 'FlowNotFoundError';
   readonly code = 'FLOW_NOT_FOUND';
-  constructor() {
-    super('No flow with this id');
+  /**
+   * `vanished`: the flow was read before and the store no longer has it (a Redis restart without
+   * persistence). The type stays FlowNotFoundError: a client does the same either way, start anew.
+   */
+  constructor(vanished = false) {
+    super(
+      vanished
+        ? 'This flow is no longer stored (the store lost it, e.g. a Redis restart without persistence); start a new one'
+        : 'No flow with this id',
+    );
   }
 }
 

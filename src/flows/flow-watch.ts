@@ -1,5 +1,6 @@
 import type { Flow } from './flow.js';
 import { isTerminal } from './state-machine.js';
+import { FlowNotFoundError } from './errors.js';
 import { DONE, PullIterator } from './pull-iterator.js';
 
 /**
@@ -83,7 +84,11 @@ export class FlowWatch extends PullIterator<Flow> {
         if (this.#stopped) break;
         this.#dirty = false;
         const next = await this.source.find(this.id);
-        if (!next || next.version <= this.#version) continue;
+        // Gone while not terminal: expiry and retention cannot do that (an expired flow is kept
+        // as EXPIRED), only a store that lost its data. Waiting would mean PENDING until the
+        // subscriber gives up; the flow can never change again, so the watch ends with that.
+        if (!next) throw new FlowNotFoundError(true);
+        if (next.version <= this.#version) continue;
         this.#keep(next);
         if (this.#stopped) break;
         return { done: false, value: next };

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Flow } from '../flows/flow.js';
 import { isStoreOutage, StoreUnavailableError } from './store-guard.js';
 import { DONE, PullIterator } from '../flows/pull-iterator.js';
+import { FlowNotFoundError } from '../flows/errors.js';
 
 /**
  * A flow watch (FlowService.watch) that outlives a store outage. When the store or pub/sub fails
@@ -15,7 +16,8 @@ import { DONE, PullIterator } from '../flows/pull-iterator.js';
  *   whether the flow exists, and the caller should hear so rather than wait in silence.
  * - One that has delivered keeps waiting, up to `giveUpAfterMs` of continuous failure, then ends
  *   the same way.
- * - Any other error (FlowNotFoundError, a bug) ends the subscription as before.
+ * - Any other error (FlowNotFoundError, a bug) ends the subscription as before; a flow this
+ *   subscriber saw that is now not found was lost by the store, and the error says so.
  */
 
 export interface ResumableWatchOptions {
@@ -76,7 +78,9 @@ class ResumableWatch extends PullIterator<Flow> {
         if (this.#stopped) break;
         if (!isStoreOutage(error) || signal?.aborted) {
           this.end();
-          throw error;
+          // A restarted watch reads the flow afresh; not found after this subscriber saw it means
+          // the store lost it, and the subscriber should hear that rather than "no such flow".
+          throw error instanceof FlowNotFoundError && this.#delivered > 0 ? new FlowNotFoundError(true) : error;
         }
         const now = Date.now();
         this.#failingSince ??= now;

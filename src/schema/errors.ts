@@ -41,7 +41,8 @@ builder.objectType(UpstreamError, {
 builder.objectType(FlowNotFoundError, {
   ...common,
   name: 'FlowNotFoundError',
-  description: 'No flow has this id (or it is long gone)',
+  description:
+    'No flow has this id: never started, past its retention, or lost by a store restarted without persistence (the message says so when a subscription saw it vanish); start a new one',
 });
 builder.objectType(FlowExpiredError, {
   ...common,
