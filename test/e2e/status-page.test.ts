@@ -124,7 +124,8 @@ describe.skipIf(!chromiumAvailable)('status page in headless Chromium', () => {
     await page.getByRole('button', { name: 'Run the client SDK' }).click();
     await waitForState('POSSESSION_REQUIRED');
     await waitForLog('live: POSSESSION_REQUIRED');
-    const bindHeading = page.getByRole('heading', { name: '4 · Bind the phone' });
+    // No device step is left to show: the steps are numbered 1, 2, 3 without a gap.
+    const bindHeading = page.getByRole('heading', { name: '3 · Bind the phone' });
     await bindHeading.waitFor({ timeout: WAIT });
     expect(await page.getByLabel('Phone number', { exact: true }).inputValue()).toBe('2001004014');
 
@@ -132,16 +133,43 @@ describe.skipIf(!chromiumAvailable)('status page in headless Chromium', () => {
     await page.getByLabel('API key').fill('not-a-key-0000000000000000');
     await page.getByRole('button', { name: 'Bind phone' }).click();
     await waitForLog('bindPhone: The API key is not valid');
+    // … next to the Bind button too, not only in the Events log.
+    await page.locator('#bind-result.error', { hasText: 'bindPhone: The API key is not valid' }).waitFor({ timeout: WAIT });
     expect(await state().innerText()).toBe('POSSESSION_REQUIRED');
 
     await page.getByLabel('API key').fill(TEST_API_KEY);
     await page.getByRole('button', { name: 'Bind phone' }).click();
     await waitForState('BOUND');
     await waitForLog('live: BOUND');
-    expect(await page.locator('#bind-result').innerText()).toBe('Bound 2001004014.');
+    expect(await page.locator('#bind-result').innerText()).toBe('Bound ***4014.');
     expect(await page.locator('#state-help').innerText()).toContain('Bound');
+    // The trusted answer's full number never reaches the screen.
+    expect(await page.locator('#flow-phone').innerText()).toBe('***4014');
+    expect(await page.locator('main').innerText()).not.toContain('2001004014.');
     expect(await bindHeading.isVisible()).toBe(false);
     await shot('none-bound');
+  });
+
+  it('NONE with the kept Prove Key: the device says it presents the key, VERIFIED with nothing to bind', async () => {
+    // The bind above left this device's key holding 2001004014.
+    expect(await page.locator('#device-key').innerText()).not.toBe('none yet');
+    await startFlow('NONE', '2001004014');
+    await page.getByRole('button', { name: 'Run the client SDK' }).click();
+    await waitForState('VERIFIED');
+    expect(await page.locator('#device-result').innerText()).toMatch(/^Device: finished, presenting this device’s Prove Key \(…\S{6}\)$/);
+    expect(await page.locator('#state-help').innerText()).toContain('already holds the number, so there is nothing to bind');
+    expect(await page.locator('#bind-section').isHidden()).toBe(true);
+  });
+
+  it('2001004018: no device step is offered; the page asks unifyStatus at once: VERIFIED', async () => {
+    await page.getByRole('radio', { name: /^MOBILE/ }).check();
+    await page.getByLabel('Sandbox phone number').selectOption('2001004018');
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
+    await waitForState('VERIFIED');
+    await waitForLog('device: nothing to play, this sandbox number passes with no device step');
+    expect(await page.locator('#device-section').isHidden()).toBe(true);
+    expect(await logText()).not.toMatch(/device: (finished|failed)\n[^\n]*\n?.*2001004018/);
+    await shot('instant-pass');
   });
 
   it('DESKTOP: tap the Instant Link, VERIFIED without a device key', async () => {
@@ -152,9 +180,48 @@ describe.skipIf(!chromiumAvailable)('status page in headless Chromium', () => {
     expect(await page.locator('#flow-device').innerText()).toBe('—');
   });
 
+  it('the Events log shows every line whole, its last one included', async () => {
+    expect(await page.locator('#log li').count()).toBeGreaterThan(15);
+    const box = await page.locator('#log').evaluate((log) => ({
+      hidden: log.scrollHeight - log.clientHeight,
+      lastBottom: log.lastElementChild!.getBoundingClientRect().bottom,
+      bottom: log.getBoundingClientRect().bottom,
+    }));
+    expect(box.hidden).toBeLessThanOrEqual(0);
+    expect(box.lastBottom).toBeLessThanOrEqual(box.bottom);
+    await shot('events');
+  });
+
   it('saw no script errors and made no request outside the gateway (no CDN)', async () => {
     expect(problems.filter((p) => !p.includes('401'))).toEqual([]);
     expect(foreign).toEqual([]);
     expect(await logText()).not.toContain(TEST_API_KEY);
+  });
+});
+
+describe.skipIf(!chromiumAvailable)('status page: a refused start, next to Start', () => {
+  it('RateLimitedError shows its countdown beside the Start button', async () => {
+    const gw = await startGateway({ START_LIMIT_PER_NUMBER: '1/10m' });
+    const browser = await launchChromium();
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(`${gw.url}/`);
+      await page.locator('body[data-ready="true"]').waitFor({ timeout: WAIT });
+      await page.getByLabel('Sandbox phone number').selectOption('2001004015');
+      const start = page.getByRole('button', { name: 'Start', exact: true });
+      await start.click();
+      await page.locator('#state', { hasText: /^PENDING$/ }).waitFor({ timeout: WAIT });
+      await start.click();
+      const result = page.locator('#start-result.error');
+      await result.getByText(/^startUnify: RateLimitedError: .* Try again in 9:5\d\.$/).waitFor({ timeout: WAIT });
+      const first = await result.innerText();
+      // It counts down, a second at a time.
+      await page.waitForFunction((before) => document.getElementById('start-result')!.textContent !== before, first, { timeout: WAIT });
+      expect(await result.innerText()).toMatch(/Try again in 9:[45]\d\./);
+      await page.screenshot({ path: `${ARTIFACTS}status-page-rate-limited.png`, fullPage: true });
+    } finally {
+      await browser.close();
+      await gw.close();
+    }
   });
 });

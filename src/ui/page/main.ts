@@ -23,6 +23,8 @@ interface Current {
   authToken: string;
   phoneNumber: string;
   rebind: boolean;
+  /** A sandbox number that passes with no device step (2001004018): there is nothing to play. */
+  instantPass: boolean;
 }
 
 const config = JSON.parse(document.getElementById('page-config')!.textContent!) as PageConfig;
@@ -33,6 +35,9 @@ let current: Current | undefined;
 let unsubscribe: (() => void) | undefined;
 let countdown: number | undefined;
 let wsClient: Client | undefined;
+let startRetry: number | undefined;
+/** Sandbox numbers that pass with no device step; /sim/users adds any others. */
+const instantPass = new Set(['2001004018']);
 
 const STATE_HELP: Record<FlowState, string> = {
   PENDING: 'Waiting for the device: play its part below. The page then asks unifyStatus, as a front end does when the SDK’s AuthFinishStep fires.',
@@ -107,6 +112,21 @@ function log(text: string, kind: 'info' | 'error' = 'info') {
   $('log').prepend(item);
 }
 
+/** What an action answered, next to the button that caused it (errors also go to the Events log). */
+function showResult(id: string, text: string, kind: 'info' | 'error' = 'info') {
+  const element = $(id);
+  element.textContent = text;
+  element.classList.toggle('error', kind === 'error');
+}
+
+/** Numbers the visible steps 1, 2, 3 … so a hidden one (no device step, no bind) leaves no gap. */
+function renumber() {
+  let step = 0;
+  for (const section of document.querySelectorAll<HTMLElement>('section[data-step]')) {
+    if (!section.hidden) section.querySelector('.step')!.textContent = String(++step);
+  }
+}
+
 function setConnection(text: string) {
   $('connection').textContent = text;
 }
@@ -157,7 +177,13 @@ function renderFlow(flow: PageFlowFragment, detail?: string) {
   const state = $('state');
   state.textContent = flow.state;
   state.dataset.state = flow.state;
-  setText('state-help', detail ? `${STATE_HELP[flow.state]} ${detail}` : STATE_HELP[flow.state]);
+  const help =
+    flow.state === 'VERIFIED' && flow.possessionType === 'NONE'
+      ? 'Possession verified: this device’s Prove Key already holds the number, so there is nothing to bind.'
+      : flow.state === 'PENDING' && current.instantPass
+        ? 'This sandbox number passes with no device step: the page asks unifyStatus at once.'
+        : STATE_HELP[flow.state];
+  setText('state-help', detail ? `${help} ${detail}` : help);
   setText('flow-type', flow.possessionType);
   setText('flow-phone', flow.phoneNumber ?? '—');
   setText('flow-device', flow.deviceId ?? '—');
@@ -167,12 +193,13 @@ function renderFlow(flow: PageFlowFragment, detail?: string) {
   );
 
   const pending = flow.state === 'PENDING';
-  $('device-section').hidden = !pending;
+  $('device-section').hidden = !pending || current.instantPass;
   $('bind-section').hidden = flow.state !== 'POSSESSION_REQUIRED';
   if (flow.state !== 'FAILED') $('mismatch-section').hidden = true;
   if ((flow.state === 'VERIFIED' || flow.state === 'BOUND') && flow.deviceId) setDeviceKey(flow.deviceId);
   $('ask-status').hidden = TERMINAL.includes(flow.state);
   if (TERMINAL.includes(flow.state)) stopCountdown();
+  renumber();
 }
 
 function startCountdown() {
@@ -195,14 +222,17 @@ function stopCountdown() {
 
 // ---------------------------------------------------------------- actions
 
-function busy<A extends unknown[]>(button: HTMLButtonElement, action: (...args: A) => Promise<void>) {
+/** Runs a button's action; what goes wrong is shown next to it (`resultId`) and in the Events log. */
+function busy<A extends unknown[]>(button: HTMLButtonElement, resultId: string, action: (...args: A) => Promise<void>) {
   return async (...args: A) => {
     button.disabled = true;
     button.setAttribute('aria-busy', 'true');
     try {
       await action(...args);
     } catch (error) {
-      log(error instanceof Error ? error.message : String(error), 'error');
+      const message = error instanceof Error ? error.message : String(error);
+      showResult(resultId, message, 'error');
+      log(message, 'error');
     } finally {
       button.disabled = false;
       button.removeAttribute('aria-busy');
@@ -214,13 +244,24 @@ async function start(input: { possessionType: PossessionType; phoneNumber: strin
   const startInput: StartUnifyInput = { possessionType: input.possessionType, phoneNumber: input.phoneNumber, rebind: input.rebind };
   // DESKTOP: where the Instant Link sends the person afterwards. This page will do.
   if (input.possessionType === 'DESKTOP') startInput.finalTargetUrl = new URL('/', location.href).href;
-  const { startUnify } = await gql(PageStartDocument, { input: startInput });
+  const { startUnify } = await gql(PageStartDocument, { input: startInput }).catch((error: Error) => {
+    throw new Error(`startUnify: ${error.message}`);
+  });
+  window.clearInterval(startRetry);
   if (startUnify.__typename !== 'StartUnifyPayload') {
     const field = startUnify.__typename === 'InvalidInputError' ? ` (${startUnify.field})` : '';
-    log(`startUnify: ${startUnify.__typename}${field}: ${startUnify.message}`, 'error');
+    const said = `startUnify: ${startUnify.__typename}${field}: ${startUnify.message}`;
+    log(said, 'error');
+    // The countdown replaces the message's own "try again in N s".
+    if (startUnify.__typename === 'RateLimitedError') retryCountdown(`${said.replace(/;?\s*try again in \d+ ?s\.?$/i, '')}.`, startUnify.retryAfterSeconds);
+    else showResult('start-result', said, 'error');
     return;
   }
-  current = { flow: startUnify.flow, authToken: startUnify.authToken, phoneNumber: input.phoneNumber, rebind: input.rebind };
+  showResult('start-result', '');
+  current = {
+    flow: startUnify.flow, authToken: startUnify.authToken, phoneNumber: input.phoneNumber, rebind: input.rebind,
+    instantPass: instantPass.has(input.phoneNumber),
+  };
   $('flow-section').hidden = false;
   $('device-result').textContent = '';
   $('bind-result').textContent = '';
@@ -233,6 +274,27 @@ async function start(input: { possessionType: PossessionType; phoneNumber: strin
   watch(startUnify.flow.id);
   startCountdown();
   $('flow-h').focus();
+  if (current.instantPass) {
+    log('device: nothing to play, this sandbox number passes with no device step');
+    await askStatus();
+  }
+}
+
+/** A refused start, next to Start: when to try again, counting down. */
+function retryCountdown(said: string, seconds: number) {
+  const until = Date.now() + seconds * 1000;
+  const tick = () => {
+    const left = Math.ceil((until - Date.now()) / 1000);
+    if (left <= 0) {
+      window.clearInterval(startRetry);
+      showResult('start-result', 'You can start again.');
+      return;
+    }
+    const wait = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
+    showResult('start-result', `${said} Try again in ${wait}.`, 'error');
+  };
+  tick();
+  startRetry = window.setInterval(tick, 1000);
 }
 
 /** Stands in for the Prove client SDK on the phone, then does what AuthFinishStep would: ask unifyStatus. */
@@ -250,13 +312,14 @@ async function device(body: { otp?: string; instantLink?: boolean; useKey?: bool
   });
   const answer = (await res.json()) as { result?: string; deviceId?: string; message?: string };
   if (!res.ok) {
-    setText('device-result', `Device: refused: ${answer.message ?? res.status}`);
+    showResult('device-result', `Device: refused: ${answer.message ?? res.status}`, 'error');
     log(`device: refused (${answer.message ?? res.status})`, 'error');
     return;
   }
   const said = answer.result === 'retry' ? 'wrong code, the person may try again' : answer.result ?? '?';
-  setText('device-result', `Device: ${said}`);
-  log(`device: ${said}${key && payload.deviceId ? ' (presented its Prove Key)' : ''}`);
+  const presented = key && payload.deviceId ? `, presenting this device’s Prove Key (…${key.slice(-6)})` : '';
+  showResult('device-result', `Device: ${said}${presented}`);
+  log(`device: ${said}${presented ? ' (presented its Prove Key)' : ''}`);
   if (answer.result === 'retry') return;
   await askStatus();
 }
@@ -280,11 +343,13 @@ async function bind(event: SubmitEvent) {
     throw new Error(`bindPhone: ${error.message}`);
   });
   if (bindPhone.__typename === 'BindPhonePayload') {
-    setText('bind-result', `Bound ${phoneNumber}.`);
+    // A trusted answer carries the full number; the page keeps showing it masked, as everywhere else.
+    const masked = current.flow.phoneNumber ?? `***${phoneNumber.slice(-4)}`;
+    showResult('bind-result', `Bound ${masked}.`);
     log(`bindPhone: ${bindPhone.flow.state}`);
-    renderFlow(bindPhone.flow);
+    renderFlow({ ...bindPhone.flow, phoneNumber: masked });
   } else {
-    setText('bind-result', `${bindPhone.__typename}: ${bindPhone.message}`);
+    showResult('bind-result', `${bindPhone.__typename}: ${bindPhone.message}`, 'error');
     log(`bindPhone: ${bindPhone.__typename}: ${bindPhone.message}`, 'error');
   }
 }
@@ -301,6 +366,7 @@ async function loadNumbers() {
       ...users.map((u) => {
         const option = new Option(`${u.phoneNumber} · ${BEHAVIOUR[u.behaviour] ?? u.description}`, u.phoneNumber);
         option.title = u.description;
+        if (u.behaviour === 'instant-pass') instantPass.add(u.phoneNumber);
         option.selected = u.phoneNumber === '2001004014';
         return option;
       }),
@@ -321,7 +387,7 @@ function init() {
   const startButton = $<HTMLButtonElement>('start');
   $<HTMLFormElement>('start-form').addEventListener(
     'submit',
-    busy(startButton, async (event: SubmitEvent) => {
+    busy(startButton, 'start-result', async (event: SubmitEvent) => {
       event.preventDefault();
       const form = new FormData(event.target as HTMLFormElement);
       await start({
@@ -334,27 +400,28 @@ function init() {
   const rebind = $<HTMLButtonElement>('rebind');
   rebind.addEventListener(
     'click',
-    busy(rebind, async () => {
+    busy(rebind, 'start-result', async () => {
       if (!current) return;
       await start({ possessionType: current.flow.possessionType, phoneNumber: current.phoneNumber, rebind: true });
     }),
   );
   const otp = $<HTMLButtonElement>('send-otp');
-  otp.addEventListener('click', busy(otp, () => device({ otp: $<HTMLInputElement>('otp').value.trim() })));
+  otp.addEventListener('click', busy(otp, 'device-result', () => device({ otp: $<HTMLInputElement>('otp').value.trim() })));
   const useKey = $<HTMLButtonElement>('use-key');
-  useKey.addEventListener('click', busy(useKey, () => device({ useKey: true })));
+  useKey.addEventListener('click', busy(useKey, 'device-result', () => device({ useKey: true })));
   const link = $<HTMLButtonElement>('tap-link');
-  link.addEventListener('click', busy(link, () => device({ instantLink: true })));
+  link.addEventListener('click', busy(link, 'device-result', () => device({ instantLink: true })));
   const sdk = $<HTMLButtonElement>('run-sdk');
-  sdk.addEventListener('click', busy(sdk, () => device({})));
+  sdk.addEventListener('click', busy(sdk, 'device-result', () => device({})));
   const ask = $<HTMLButtonElement>('ask-status');
-  ask.addEventListener('click', busy(ask, askStatus));
+  ask.addEventListener('click', busy(ask, 'ask-result', askStatus));
   $('forget-key').addEventListener('click', () => {
     setDeviceKey(undefined);
     log('device: forgot its Prove Key');
   });
   const bindButton = $<HTMLButtonElement>('bind');
-  $<HTMLFormElement>('bind-form').addEventListener('submit', busy(bindButton, bind));
+  $<HTMLFormElement>('bind-form').addEventListener('submit', busy(bindButton, 'bind-result', bind));
+  renumber();
   document.body.dataset.ready = 'true';
 }
 
