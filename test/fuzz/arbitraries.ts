@@ -158,7 +158,15 @@ export const extraHeaders = fc.array(
     fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...HEADER_NAMES) }, fc.stringMatching(/^x-[a-z0-9-]{1,20}$/)),
     fc.oneof(
       { weight: 5, arbitrary: headerText(80) },
-      fc.constantFrom('Bearer x', 'Bearer ', 'Basic YWRtaW46YWRtaW4=', 'gzip', 'deflate', 'br', 'identity, gzip', '1.2.3.4, 5.6.7.8', 'for=1.2.3.4;proto=https', 'null', 'https://evil.example'),
+      fc.constantFrom('Bearer x', 'Bearer ', 'Basic YWRtaW46YWRtaW4=', 'gzip', 'deflate', 'br', 'identity, gzip', 'null', 'https://evil.example'),
+      // Proxy headers: the fuzzed gateway trusts its loopback peer as a proxy, so these are parsed.
+      fc.constantFrom(
+        '1.2.3.4, 5.6.7.8', '1.2.3.4, , ,', '::ffff:1.2.3.4', 'unknown', '999.999.1.1', '[::1]:80', '1.2.3.4:5', ',', '',
+        'for=1.2.3.4;proto=https', 'for="[2001:db8::1]:4711"', 'for=unknown', 'for=_hidden', 'for=1.2.3.4, for=5.6.7.8',
+        'for="', 'for=', 'by=x;for=y;proto=z;host=h', 'for=1.2.3.4;for=5.6.7.8', 'FOR=1.2.3.4', 'for="\\"', 'for=1.2.3.4,,for=',
+      ),
+      fc.array(fc.oneof(fc.ipV4(), fc.ipV6(), fc.constantFrom('unknown', '_x', '')), { maxLength: 30 }).map((hops) => hops.join(', ')),
+      fc.array(fc.oneof(fc.ipV4(), fc.ipV6().map((a) => `"[${a}]"`), headerText(10)), { maxLength: 20 }).map((hops) => hops.map((h) => `for=${h}`).join(', ')),
       repeat('A', 4_000, 20_000),
     ),
   ),
@@ -260,6 +268,7 @@ export const wsSession = (ids: readonly string[]) =>
       fc.constant(undefined),
     ),
     frames: fc.array(wsFrame(ids), { minLength: 1, maxLength: 5 }),
+    headers: fc.oneof({ weight: 3, arbitrary: fc.constant([] as [string, string][]) }, extraHeaders),
   });
 
 /** An SSE subscription (POST or GET, Accept: text/event-stream) with hostile members. */
