@@ -303,7 +303,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   }
   // Signed webhooks on every transition (src/webhooks/): durable in Redis, in process in memory mode.
   const webhooks = config.webhooks
-    ? await createWebhooks({ config: config.webhooks, logger, registry: metrics.registry, redis: redis?.pub, now: options.now })
+    ? await createWebhooks({ config: config.webhooks, logger, registry: metrics.registry, redis: redis?.pub, now: options.now, tracing: tracing?.webhooks })
     : undefined;
   // With tracing on, each step of the flow service is a span (src/observability/flow-spans.ts).
   resolveFlows(

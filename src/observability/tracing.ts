@@ -11,6 +11,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { ExchangeTracer } from '../prove/index.js';
 import type { FlowService } from '../flows/service.js';
+import type { DeliveryTracing } from '../webhooks/delivery.js';
 import { setTraceIdSource } from './log-context.js';
 import type { TracingConfig } from './tracing-config.js';
 import { graphqlTracingPlugins } from './graphql-spans.js';
@@ -19,6 +20,7 @@ import { proveExchangeTracer } from './prove-spans.js';
 import { traceFlowSteps } from './flow-spans.js';
 import { inSpan } from './in-span.js';
 import { traceRedisCommands } from './redis-spans.js';
+import { webhookDeliveryTracing } from './webhook-spans.js';
 import { ScrubbingExporter } from './scrub-exporter.js';
 
 /**
@@ -40,10 +42,11 @@ export interface Tracing {
   proveExchange(serverURL: string, region?: string): ExchangeTracer;
   /** The flow service with a span per step. */
   flows<S extends FlowService>(service: S): S;
+  /** A CLIENT span per webhook delivery attempt, in the trace of the transition that caused it. */
+  webhooks: DeliveryTracing;
   /**
-   * A span around other outgoing work, as the child of whatever is active: the seam for webhook
-   * deliveries (one CLIENT span per attempt, `webhook.attempt`, `http.response.status_code`; never
-   * the payload or the receiver's secret). Errors mark the span and are rethrown.
+   * A span around other outgoing work, as the child of whatever is active. Errors mark the span
+   * (by class name only) and are rethrown.
    */
   span<T>(name: string, attributes: Record<string, string | number | boolean>, run: (span: Span) => Promise<T>, kind?: SpanKind): Promise<T>;
   /** Sends what is buffered and stops (at shutdown). */
@@ -78,6 +81,7 @@ export async function startTracing(config: TracingConfig, options: { graphqlPath
     http: httpRequestTracer(tracer, propagator, options.graphqlPath),
     proveExchange: (serverURL, region) => proveExchangeTracer(tracer, propagator, serverURL, region),
     flows: (service) => traceFlowSteps(service, tracer),
+    webhooks: webhookDeliveryTracing(tracer, propagator),
     span: (name, attributes, run, kind) => inSpan(tracer, name, attributes, run, kind),
     shutdown: () =>
       (stopped ??= (async () => {

@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import type { Cluster, Redis } from 'ioredis';
 import type { Flow } from '../flows/flow.js';
 import type { WebhookConfig } from './config.js';
-import { createDeliverer } from './delivery.js';
+import { createDeliverer, type DeliveryTracing } from './delivery.js';
 import { webhookEventFor } from './event.js';
 import { createWebhookMetrics } from './metrics.js';
 import { memoryQueue } from './memory-queue.js';
@@ -36,6 +36,8 @@ export interface WebhooksOptions {
    */
   redis?: Redis | Cluster;
   now?: () => number;
+  /** With tracing on: each attempt is a span in the trace of the transition that caused it. */
+  tracing?: DeliveryTracing;
 }
 
 const endpointTag = (url: string) => createHash('sha256').update(url).digest('base64url').slice(0, 12);
@@ -50,7 +52,7 @@ function workerConnection(redis: Redis | Cluster): Redis | Cluster {
   return worker;
 }
 
-export async function createWebhooks({ config, logger, registry, redis, now = Date.now }: WebhooksOptions): Promise<Webhooks> {
+export async function createWebhooks({ config, logger, registry, redis, now = Date.now, tracing }: WebhooksOptions): Promise<Webhooks> {
   let queue: DeliveryQueue | undefined;
   let closeWorker = () => {};
   const backlog = new EnqueueBacklog(logger);
@@ -66,6 +68,7 @@ export async function createWebhooks({ config, logger, registry, redis, now = Da
     logger,
     metrics,
     now,
+    tracing,
   });
   if (redis) {
     // Loaded only with Redis: memory mode never needs BullMQ (nor the Redis client it brings).
@@ -92,8 +95,10 @@ export async function createWebhooks({ config, logger, registry, redis, now = Da
       const event = webhookEventFor(flow);
       if (!event) return;
       const items: QueuedDelivery[] = [];
+      // Called inside the step that stored the transition: its span is the attempts' parent.
+      const trace = tracing?.capture();
       for (const url of config.urls) {
-        const delivery = { eventId: event.id, type: event.type, occurredAt: event.occurredAt, body: event.body, url };
+        const delivery = { eventId: event.id, type: event.type, occurredAt: event.occurredAt, body: event.body, url, ...trace };
         if (deliverer.disabled(url)) metrics.outcome(event.type, 'disabled');
         else items.push({ id: `${event.id}.${tags.get(url)}`, delivery });
       }

@@ -22,6 +22,8 @@ export interface Received {
   /** The payload as the library verified it; undefined when verification failed. */
   verified: { type: string; timestamp: string; data: Record<string, any> } | undefined;
   verifyError?: string;
+  /** The W3C trace header the sender passed on, if any. */
+  traceparent?: string;
   at: number;
 }
 
@@ -63,7 +65,7 @@ export async function startReceiver(secret: string, { path = '/hooks/unify', por
         verifyError = (error as Error).message;
       }
       const status = verified && req.url === path ? (queue.shift() ?? then) : 400;
-      received.push({ id: headers['webhook-id'], timestamp: headers['webhook-timestamp'], signature: headers['webhook-signature'], body, status, verified, verifyError, at: Date.now() });
+      received.push({ id: headers['webhook-id'], timestamp: headers['webhook-timestamp'], signature: headers['webhook-signature'], body, status, verified, verifyError, traceparent: req.headers.traceparent as string | undefined, at: Date.now() });
       // A redirect points back here: a sender that followed it would show up as a second request.
       res.writeHead(status, { 'content-type': 'text/plain', ...(status >= 300 && status < 400 && { location: path }) });
       res.end(status < 300 ? 'ok' : 'no');
