@@ -255,7 +255,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       return false;
     },
     verifyOrigin: (origin, req) => origins.allowed(origin, req.headers.host),
-    ...(options.knownSubscription !== false && {
+    // The lean path runs outside yoga's envelop, where the operation's span is made: traced
+    // subscriptions take yoga's path (each costs more memory; README, Tracing).
+    ...(options.knownSubscription !== false && !tracing && {
       knownSubscription: createKnownSubscription({ metrics, maskError, ...options.knownSubscription }),
     }),
     ...(options.wsKeepAliveMs !== undefined && { keepAliveMs: options.wsKeepAliveMs }),
