@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { print } from 'graphql';
 import { FlowDocument, StartUnifyDocument } from '../test/generated/graphql.js';
 import { build, startChild, stopAll, type Child } from './lib/children.js';
@@ -29,8 +30,13 @@ try {
     NODE_ENV: 'production', PORT: '0', PROVE_BASE_URL: String(emulator.info.url), PROVE_CLIENT_ID: 'emulator-client',
     PROVE_CLIENT_SECRET: 'emulator-secret', PROVE_RATE_LIMIT: '10000', START_LIMIT_PER_NUMBER: '1000000/1m', START_LIMIT_PER_ADDRESS: '1000000/1m',
   };
-  const a = await startChild('gateway', { env, benchDir: baseDir });
-  const b = await startChild('gateway', { env, ...(afterDir ? { benchDir: afterDir } : {}) });
+  // Limits a checkout knows are set out of the way; one that does not know a variable refuses it.
+  const knows = (dir: string, name: string) => readFileSync(`${dir}../src/config.ts`, 'utf8').includes(`'${name}'`);
+  const limitsFor = (dir: string) =>
+    Object.fromEntries(['START_LIMIT_PER_NUMBER_ALL', 'START_LIMIT_PER_NUMBER_TRUSTED'].filter((n) => knows(dir, n)).map((n) => [n, '1000000/1m']));
+  const thisDir = new URL('./', import.meta.url).pathname;
+  const a = await startChild('gateway', { env: { ...env, ...limitsFor(baseDir) }, benchDir: baseDir });
+  const b = await startChild('gateway', { env: { ...env, ...limitsFor(afterDir ?? thisDir) }, ...(afterDir ? { benchDir: afterDir } : {}) });
   children.push(a, b);
   const gateways = [['before', a], ['after', b]] as const;
   const rps: Record<string, number[]> = { before: [], after: [] };
