@@ -1,4 +1,6 @@
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
 import { Redis } from 'ioredis';
 import type { Client } from 'graphql-ws';
 import { startGateway, type TestGateway } from '../support/gateway.js';
@@ -18,6 +20,15 @@ const bin = redisServerBin();
 
 const FLOWS = 10;
 
+/** Both instances' log lines (level and message). */
+const lines: { level: number; msg: string }[] = [];
+const log = new Writable({
+  write(chunk: Buffer, _encoding, done) {
+    for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+    done();
+  },
+});
+
 describe.skipIf(!bin)('Redis restarted empty (no persistence) under open flows', () => {
   let redis: OwnRedis;
   let prove: SharedProve;
@@ -29,7 +40,8 @@ describe.skipIf(!bin)('Redis restarted empty (no persistence) under open flows',
   beforeAll(async () => {
     [redis, prove] = await Promise.all([startOwnRedis(bin!, { appendOnly: false }), startSharedProve()]);
     const env = { REDIS_URL: redis.url, PROVE_RATE_LIMIT: '10000', ...prove.env };
-    [a, b] = await Promise.all([startGateway(env), startGateway(env)]);
+    const logger = pino({ level: 'info' }, log);
+    [a, b] = await Promise.all([startGateway(env, { logger }), startGateway(env, { logger })]);
   });
   afterAll(async () => {
     for (const w of watches) w.stop();
@@ -84,6 +96,10 @@ describe.skipIf(!bin)('Redis restarted empty (no persistence) under open flows',
     // Nothing was sent to Prove again on the way: one unify per flow.
     const stats = (await prove.sim.stats()) as unknown as { calls: Record<string, number> };
     expect(stats.calls['/v3/unify']).toBe(FLOWS);
+    // The outage itself is logged as one (error level, like redis-outage.test.ts); a lost flow is
+    // not a fault of the gateway: no masked error, no other error-level line.
+    const outage = /^(Redis connection lost|store unavailable)/;
+    expect(lines.filter((l) => l.level >= 50 && !outage.test(l.msg)).map((l) => l.msg)).toEqual([]);
   }, 60_000);
 
   it('data flushed while the connection stays up: the subscriber hears FlowNotFoundError by the flow\'s expiry at the latest', async () => {
