@@ -4,9 +4,9 @@
 // very process, so npm's SIGTERM or Ctrl-C reaches the gateway itself and nothing outlives it.
 // Plain JavaScript on purpose: it must run before anything is compiled.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, existsSync, statSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cacheDir = join(root, 'node_modules', '.cache', 'unify-gateway');
@@ -26,6 +26,29 @@ function fingerprint() {
     if (existsSync(join(root, file))) hash.update(file).update(readFileSync(join(root, file)));
   }
   return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * Drops old bundles, keeping the two newest besides the current one: a gateway still running from
+ * an older checkout loads its lazy chunks from its own bundle, and a start racing this one may be
+ * about to run the current bundle. Leftovers of an interrupted build go after ten minutes.
+ */
+function prune(current) {
+  const entries = readdirSync(cacheDir)
+    .filter((name) => name !== current)
+    .flatMap((name) => {
+      try {
+        return [{ name, mtime: statSync(join(cacheDir, name)).mtimeMs }];
+      } catch {
+        return []; // removed meanwhile by another start
+      }
+    })
+    .sort((a, b) => b.mtime - a.mtime);
+  const stale = [
+    ...entries.filter((e) => !e.name.includes('.partial')).slice(2),
+    ...entries.filter((e) => e.name.includes('.partial') && Date.now() - e.mtime > 10 * 60_000),
+  ];
+  for (const { name } of stale) rmSync(join(cacheDir, name), { recursive: true, force: true });
 }
 
 async function bundled() {
@@ -51,7 +74,7 @@ async function bundled() {
     sourcemap: 'linked',
     logLevel: 'error',
   });
-  for (const old of readdirSync(cacheDir)) if (!old.includes('.partial')) rmSync(join(cacheDir, old), { recursive: true, force: true });
+  prune(basename(dir));
   try {
     renameSync(partial, dir);
   } catch (error) {
