@@ -3,6 +3,7 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import type { Flow } from '../../src/flows/flow.js';
 import { FlowWatch, expiryWheel, type FlowWatchSource } from '../../src/flows/flow-watch.js';
+import { FlowNotFoundError } from '../../src/flows/errors.js';
 
 /** FlowWatch alone: what it releases and when, without GraphQL or a transport. */
 function source(initial: Partial<Flow>) {
@@ -47,6 +48,23 @@ describe('FlowWatch', () => {
     expect(await pending).toEqual({ done: true, value: undefined });
     expect(listeners.size).toBe(0);
     expect(expiryWheel.size).toBe(before);
+  });
+
+  it('a flow the store no longer has ends the watch with FlowNotFoundError, everything released', async () => {
+    const { src, listeners } = source({});
+    let lost = false;
+    const watch = new FlowWatch('f', { ...src, find: async (id) => (lost ? undefined : src.find(id)) }, undefined);
+    await watch.next();
+    const before = expiryWheel.size;
+    const pending = watch.next();
+    lost = true;
+    for (const wake of listeners) wake(); // the reconnect's wake-up, as flow-events sends it
+    const error = await pending.then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(FlowNotFoundError);
+    expect((error as Error).message).toMatch(/no longer stored/);
+    expect(listeners.size).toBe(0);
+    expect(expiryWheel.size).toBe(before);
+    expect(await watch.next()).toEqual({ done: true, value: undefined });
   });
 
   it('wakes at expiresAt with nothing else happening', async () => {
