@@ -54,7 +54,7 @@ export function renderReport({ rows, machine, date, elapsedSeconds, quick }: Rep
     'the bench process only generates load, with raw keep-alive HTTP/1.1 connections (bench/lib/http.ts) and one',
     'WebSocket per graphql-ws subscriber (bench/lib/subscribers.ts). Gateways run with `NODE_ENV=production`',
     'against a standalone emulator (`PROVE_BASE_URL`), as a deployment would; the two references too.',
-    '`BENCH_QUICK=1` shortens every phase; `BENCH_ONLY=throughput,latency,subscriptions,events,token,burst` runs',
+    '`BENCH_QUICK=1` shortens every phase; `BENCH_ONLY=throughput,latency,subscriptions,events,token,calls,burst,tracing,webhooks` runs',
     'some rows (and writes no report); `BENCH_PROFILE=1` writes a `--cpu-prof` profile per gateway into',
     '`bench/.profiles/`.',
     '',

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { print } from 'graphql';
@@ -54,6 +54,12 @@ const cpuMs = async (c: Child) => {
   return (cpu.user + cpu.system) / 1000;
 };
 
+/** Settings added after the baseline commit: it refuses variables it does not know, so it is started without them. */
+const NEWER_SETTINGS = new Set(['START_LIMIT_PER_NUMBER_ALL', 'START_LIMIT_PER_NUMBER_TRUSTED']);
+
+/** The host's 1-minute load average: on a shared machine the figures mean little without it. */
+const load1 = () => loadavg()[0]!.toFixed(2);
+
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 
 export async function tracingRow({ env, rounds, loadMs, warmupMs, log }: TracingRowOptions): Promise<Row> {
@@ -65,7 +71,7 @@ export async function tracingRow({ env, rounds, loadMs, warmupMs, log }: Tracing
     if (!build(baseBench)) log(`  ${base}: no tsconfig.build.json, its gateway runs under tsx`);
     const collector = await startChild('bare-http', { env: { NODE_ENV: 'production' }, args: { body: '{}' } });
     children.push(collector);
-    const none = await startChild('gateway', { env, benchDir: baseBench });
+    const none = await startChild('gateway', { env: Object.fromEntries(Object.entries(env).filter(([k]) => !NEWER_SETTINGS.has(k))), benchDir: baseBench });
     const off = await startChild('gateway', { env });
     const on = await startChild('gateway', {
       env: { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: String(collector.info.url), OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_TRACES_SAMPLER: 'always_on' },
@@ -73,6 +79,8 @@ export async function tracingRow({ env, rounds, loadMs, warmupMs, log }: Tracing
     children.push(none, off, on);
     const gateways = [['no tracing code', none], ['tracing off', off], ['tracing on, 100%', on]] as const;
     const results = new Map<string, { rps: number[]; cpuUs: number[]; flowCpuUs: number[] }>(gateways.map(([n]) => [n, { rps: [], cpuUs: [], flowCpuUs: [] }]));
+    const loads = [load1()];
+    log(`  load average (1 min) at the start: ${loads[0]}`);
     for (let round = 0; round < rounds; round++) {
       for (const [name, gw] of round % 2 ? [...gateways].reverse() : gateways) {
         const url = String(gw.info.graphqlUrl);
@@ -105,6 +113,8 @@ export async function tracingRow({ env, rounds, loadMs, warmupMs, log }: Tracing
         }
       }
     }
+    loads.push(load1());
+    log(`  load average (1 min) at the end: ${loads[1]}`);
     const m = (name: string, key: 'rps' | 'cpuUs' | 'flowCpuUs') => median(results.get(name)![key]);
     // Run-to-run noise: how far the baseline's own rounds spread around their median.
     const baseRps = results.get('no tracing code')!.rps;
@@ -119,7 +129,7 @@ export async function tracingRow({ env, rounds, loadMs, warmupMs, log }: Tracing
       met: Math.abs(offRatio - 1) <= Math.max(0.03, noise),
       notes:
         `flow(id) over 32 keep-alive connections and whole flows (startUnify + unifyStatus, 50 concurrent, 200 a round) to each gateway in turn, ` +
-        `median of ${rounds} rounds in alternating order; baseline round-to-round spread ${fmt(noise * 100, 1)}%. "No tracing code": the commit before tracing was added, ` +
+        `median of ${rounds} rounds in alternating order; baseline round-to-round spread ${fmt(noise * 100, 1)}%; host load average (1 min) ${loads[0]} at the start, ${loads[1]} at the end. "No tracing code": the commit before tracing was added, ` +
         'built the same way. Tracing on exports OTLP http/json to a local stand-in collector; with tracing on the known-documents fast path is off (operations go through yoga, where their span is made).',
     };
   } finally {
