@@ -25,7 +25,9 @@ import {
  */
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_202);
-const RUNS = { post: 800, get: 350, raw: 100, sse: 300, ws: 600 };
+/** FUZZ_SCALE=<n> sends n times as many (a longer hunt, or a look at memory over time). */
+const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
+const RUNS = Object.fromEntries(Object.entries({ post: 800, get: 350, raw: 100, sse: 300, ws: 600 }).map(([k, n]) => [k, n * SCALE])) as Record<'post' | 'get' | 'raw' | 'sse' | 'ws', number>;
 const LANES = 6;
 /** No answer within this is a hang. */
 const ANSWER_MS = 10_000;
@@ -121,7 +123,22 @@ interface HttpAnswer {
   contentType: string;
 }
 
-function sendHttp(req: { method: string; path: string; headers: Record<string, string>; body?: string }, stream = false): Promise<HttpAnswer | { error: string }> {
+/**
+ * A request, sent again once on a new connection when a kept-alive one was reset under it: a
+ * server may close an idle connection just as a client reuses it (HTTP allows both), and every
+ * HTTP client retries that case. A reset of a new connection is an answer, and judged.
+ */
+async function sendHttp(req: { method: string; path: string; headers: Record<string, string>; body?: string }, stream = false): Promise<HttpAnswer | { error: string }> {
+  const answer = await sendHttpOnce(req, stream, stream);
+  if (!('error' in answer) || !answer.error.endsWith('(on a reused connection)')) return answer;
+  reusedResets++;
+  return sendHttpOnce(req, stream, true);
+}
+
+let reusedResets = 0;
+
+/** `stream`: read for at most STREAM_MS; `fresh`: a connection of its own instead of the shared keep-alive pool. */
+function sendHttpOnce(req: { method: string; path: string; headers: Record<string, string>; body?: string }, stream: boolean, fresh: boolean): Promise<HttpAnswer | { error: string }> {
   const { hostname, port } = new URL(gw.url);
   return new Promise((resolve) => {
     let settled = false;
@@ -133,7 +150,7 @@ function sendHttp(req: { method: string; path: string; headers: Record<string, s
     };
     let outgoing: ReturnType<typeof httpRequest>;
     try {
-      outgoing = httpRequest({ host: hostname, port, method: req.method, path: req.path, headers: req.headers, agent: stream ? false : agent }, (res) => {
+      outgoing = httpRequest({ host: hostname, port, method: req.method, path: req.path, headers: req.headers, agent: fresh ? false : agent }, (res) => {
         let text = '';
         res.setEncoding('utf8');
         const answer = () => ({ status: res.statusCode ?? 0, text, contentType: String(res.headers['content-type'] ?? '') });
@@ -154,7 +171,7 @@ function sendHttp(req: { method: string; path: string; headers: Record<string, s
       outgoing.destroy();
       done({ error: `no answer within ${ANSWER_MS} ms` });
     }, ANSWER_MS);
-    outgoing.on('error', (error: NodeJS.ErrnoException) => done({ error: `${error.code ?? error.message}` }));
+    outgoing.on('error', (error: NodeJS.ErrnoException) => done({ error: `${error.code ?? error.message}${outgoing.reusedSocket ? ' (on a reused connection)' : ''}` }));
     if (req.body !== undefined) outgoing.end(req.body);
     else outgoing.end();
   });
@@ -274,7 +291,7 @@ function judgeWs(session: WsSession, answer: WsAnswer, requestText: string): str
   if (answer.close && !FAIR_CLOSES.has(answer.close.code)) return `closed ${answer.close.code} ${answer.close.reason}`;
   const first = session.frames[0]!;
   // graphql-ws: a client may not send `next`; the server closes 4400.
-  if (session.init === '{"type":"connection_init","payload":{}}' && first.kind === 'text' && first.text.startsWith('{"id":"1","type":"next"')) {
+  if (session.init === '{"type":"connection_init","payload":{}}' && session.headers.length === 0 && first.kind === 'text' && first.text.startsWith('{"id":"1","type":"next"')) {
     if (answer.close?.code !== 4400) return `a client's next message did not close 4400 (${JSON.stringify(answer.close)})`;
   }
   for (const text of [...answer.messages, answer.close?.reason ?? '']) {
@@ -326,10 +343,12 @@ describe('hostile traffic, generated', () => {
     const started = Date.now();
     const rssBefore = await rssBytes();
     const timings: Record<string, number> = {};
+    const rss: Record<string, number> = {};
     const phase = async (name: string, work: () => Promise<void>) => {
       const t0 = Date.now();
       await work();
       timings[name] = Date.now() - t0;
+      rss[name] = await rssBytes();
       // Record secrets handed out since (flows the fuzz itself started reach Prove too).
       for (const set of [upstream.seen.accessTokens, upstream.seen.correlationIds]) for (const s of set) secrets.add(s);
       if (!alive()) throw new Error(`the gateway died during ${name}: ${gw.stderr.slice(-20).join('\n')}`);
@@ -413,7 +432,7 @@ describe('hostile traffic, generated', () => {
     const elapsed = Date.now() - started;
     console.log(
       `fuzz: ${sent} requests in ${(elapsed / 1000).toFixed(1)} s (${Object.entries(timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ')}); ` +
-        `RSS ${(rssBefore / 2 ** 20).toFixed(0)} -> ${(rssAfter / 2 ** 20).toFixed(0)} MB; ${problems.length} problems; ${errorLines.length} error-level log lines`,
+        `${reusedResets} resets of a reused connection sent again; RSS ${(rssBefore / 2 ** 20).toFixed(0)} -> ${Object.entries(rss).map(([k, v]) => `${k} ${(v / 2 ** 20).toFixed(0)}`).join(', ')} -> ${(rssAfter / 2 ** 20).toFixed(0)} MB; ${problems.length} problems; ${errorLines.length} error-level log lines`,
     );
     if (errorLines.length) console.log('error-level lines:', [...new Set(errorLines.map((l) => `${l.msg} ${JSON.stringify(l.err ?? '')}`))].slice(0, 20));
     if (problems.length) console.log('problems by kind:', Object.entries(problems.reduce<Record<string, number>>((acc, p) => ((acc[`${p.transport}: ${p.problem.slice(0, 60)}`] = (acc[`${p.transport}: ${p.problem.slice(0, 60)}`] ?? 0) + 1), acc), {})));

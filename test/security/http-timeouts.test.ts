@@ -93,6 +93,20 @@ describe('HTTP timeouts', () => {
     }
   });
 
+  it('an idle keep-alive connection is not cut by the headers or request timeout (they bound a request, not the wait for the next)', async () => {
+    gw = await startGateway({ HTTP_HEADERS_TIMEOUT: '500ms', HTTP_REQUEST_TIMEOUT: '1s' });
+    const socket = await open(gw.url);
+    try {
+      expect(await exchange(socket, '/health')).toMatch(/^HTTP\/1\.1 200/);
+      // Several of Node's checks (every 100 ms here) past both timeouts.
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      expect(socket.destroyed).toBe(false);
+      expect(await exchange(socket, '/health')).toMatch(/^HTTP\/1\.1 200/);
+    } finally {
+      socket.destroy();
+    }
+  });
+
   it('HTTP_KEEP_ALIVE_TIMEOUT is honoured: an idle connection is closed after it', async () => {
     gw = await startGateway({ HTTP_KEEP_ALIVE_TIMEOUT: '1s' });
     const socket = await open(gw.url);
