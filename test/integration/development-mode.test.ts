@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { developmentDefaults } from '../../src/app/development.js';
@@ -62,6 +63,12 @@ describe('npm start in development', () => {
     const key = /Development API key[^:]*: (dev-\S+)/.exec(banner)?.[1];
     expect(key).toBeTruthy();
     expect(banner).toMatch(/Development send limits with the emulator: 20\/1m per number and address, 100\/1m per address/);
+    // The README shows this banner as printed (its port and key aside).
+    const readme = readFileSync(`${root}README.md`, 'utf8');
+    const shown = /`npm start` prints:\n\n```\n([\s\S]*?)```/.exec(readme)![1]!;
+    const printed = banner.split('\n').filter((line) => line && !line.startsWith('>')).join('\n')
+      .replace(/http:\/\/127\.0\.0\.1:\d+/g, 'http://127.0.0.1:4000').replace(/dev-[\w-]+/g, 'dev-…');
+    expect(`${printed}\n`).toBe(shown);
     const graphql = /GraphQL endpoint[^:]*: (http:\S+)/.exec(banner)![1]!;
     const sim = emulatorClient(/Prove emulator[^:]*: (http:\S+)/.exec(banner)![1]!);
 
