@@ -185,15 +185,15 @@ describe.skipIf(!chromiumAvailable)('GraphiQL in headless Chromium', () => {
     await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: gw.url });
     await page.evaluate((text) => navigator.clipboard.writeText(text), query);
     await page.keyboard.press('ControlOrMeta+V');
-    await page.getByText('LiveInGraphiQL').first().waitFor({ timeout: 10_000 });
+    await page.getByText('LiveInGraphiQL').first().waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: /Execute query/ }).click();
     const response = page.locator('.graphiql-response');
-    await response.getByText('"PENDING"').waitFor({ timeout: 10_000 });
+    await response.getByText('"PENDING"').waitFor({ timeout: 30_000 });
 
     // The device, then the AuthFinishStep's status query, from outside the browser: GraphiQL hears it.
     await gw.sim.authenticate({ authToken, otp: '1234' });
     expect((await status(gw, flow.id)).__typename).toBe('UnifyStatusPayload');
-    await response.getByText('"VERIFIED"').waitFor({ timeout: 10_000 });
+    await response.getByText('"VERIFIED"').waitFor({ timeout: 30_000 });
     expect(frames.some((f) => f.includes('"connection_ack"'))).toBe(true);
     expect(frames.some((f) => f.includes('"VERIFIED"'))).toBe(true);
     await page.screenshot({ path: `${ARTIFACTS}graphiql-subscription.png` });
