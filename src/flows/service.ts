@@ -1,78 +1,30 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from 'pino';
-import { ProveError, type ProveClient, type UnifyOutcome } from '../prove/types.js';
-import type { FlowRepository } from '../store/flow-repository.js';
+import type { UnifyOutcome, UnifyStarted } from '../prove/types.js';
 import { flowKey } from '../store/flow-repository.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Locks } from '../store/locks.js';
 import { takeLease, waitWhileHeld, type HeldLease } from '../store/leases.js';
-import type { FlowEvents } from '../events/flow-events.js';
 import { type Caller, mayReplay, ownerOf } from './caller.js';
-import { normalisePhoneNumber, redactPhoneNumber, type PhonePolicy } from './phone.js';
+import { normalisePhoneNumber, redactPhoneNumber } from './phone.js';
 import { failureReasonsOf, type Flow } from './flow.js';
 import { logReference } from './log-reference.js';
 import { FlowWatch, type FlowWatchSource } from './flow-watch.js';
 import {
-  BindNotAllowedError, FlowExpiredError, FlowNotFoundError, GatewayError, InvalidInputError, RateLimitedError,
+  BindNotAllowedError, FlowExpiredError, FlowNotFoundError, GatewayError,
   NotAuthorizedError, UpstreamError,
 } from './errors.js';
 import { applyBind, applyStatus, canBind, expireIfDue, isTerminal, type Transition } from './state-machine.js';
-import { fingerprintStart, identifier, toUnifyRequest, validateStart, type StartInput } from './start-input.js';
+import { fingerprintStart, identifier, pendingFlow, toUnifyRequest, validateStart, type StartInput } from './start-input.js';
 import { StartOutcomeUnknownError, unknownOutcome, WriteAheadStarts, type SendStart } from './write-ahead-start.js';
-import { chooseRegion, type ServedRegions } from './region.js';
+import { chooseRegion } from './region.js';
 import type { ProveRegion } from '../prove/regions.js';
+import { RegionalProve } from './regional-prove.js';
+import { singleFlight } from '../lib/single-flight.js';
+import type { FlowServiceDeps } from './service-deps.js';
 
 /**
  * The domain's entry points: start a flow, refresh its status from Prove, bind, and expire.
  * Every transition is stored, then announced as "flow X changed". Knows nothing of GraphQL.
  */
-
-export interface StartGuard {
-  /**
-   * Throws RateLimitedError (or another GatewayError) when this start must not reach Prove. A
-   * phone-less start has no number yet: only the caller's limits apply.
-   */
-  admit(phoneNumber: string | undefined, caller: Caller): Promise<StartCharge | void>;
-  /**
-   * A flow learnt (or changed to) this number from Prove: it counts against the number's limit
-   * from now on (the limit of the API key that started it, `keyId`, or the public one).
-   */
-  learned?(phoneNumber: string, keyId: string | undefined): Promise<void>;
-}
-
-/** What admit charged: given back when the start sent nothing (Prove, or our own guards, refused it). */
-export interface StartCharge {
-  refund(): Promise<void>;
-}
-
-export interface FlowServiceDeps {
-  /** A single Prove (one region, the default): what a one-region setup or a test passes. */
-  prove?: ProveClient;
-  /** Prove per region (the gateway): a start goes to its number's region, and its flow stays there. */
-  regions?: { clients: Partial<Record<ProveRegion, ProveClient>>; defaultRegion: ProveRegion };
-  repo: FlowRepository;
-  events: FlowEvents;
-  locks: Locks;
-  phonePolicy: PhonePolicy;
-  /** FINAL_TARGET_ORIGINS: where Instant Links may lead (empty: anywhere). */
-  finalTargetOrigins?: readonly string[];
-  flowTtlMs: number;
-  logger: Logger;
-  startGuard?: StartGuard;
-  /**
-   * Wraps every watch (resilience/resumable-flows.ts: a watch that outlives a store outage). Gets
-   * a function that starts the plain watch, as often as it needs one.
-   */
-  wrapWatch?: WrapWatch;
-  /** Called once per stored transition, by the instance that stored it (webhooks); awaited, must not throw. */
-  onTransition?: (flow: Flow) => Promise<void>;
-  now?: () => number;
-}
-
-export type WrapWatch = (
-  start: (signal: AbortSignal | undefined) => AsyncIterator<Flow>,
-  signal: AbortSignal | undefined,
-) => AsyncIterableIterator<Flow>;
 
 // 144 random bits; base64url of 18 bytes is 24 characters.
 const FLOW_ID = /^[A-Za-z0-9_-]{24}$/;
@@ -85,32 +37,27 @@ const FLOW_LEASE_MS = 3_000;
 const HOLDER_WAIT_MS = 25_000;
 const LEASE_POLL_MS = 25;
 
+const customerScope = (caller: Caller): string | undefined => (caller.kind === 'trusted' ? caller.keyId : undefined);
+
 /**
  * Whether asking Prove's unify-status could tell anything new. Terminal flows never change, and
  * after possession_required only unify-bind (or the clock) moves a flow on: Prove would repeat
  * itself, at the cost of one upstream call from the shared budget.
  */
-const customerScope = (caller: Caller): string | undefined => (caller.kind === 'trusted' ? caller.keyId : undefined);
-
 const statusMayChange = (flow: Flow): boolean => !isTerminal(flow.state) && flow.state !== 'POSSESSION_REQUIRED';
 
 export class FlowService {
-  private readonly inflight = new Map<string, Promise<Flow>>();
+  private readonly singleFlight = singleFlight<Flow>();
   private readonly now: () => number;
   private readonly starts: WriteAheadStarts;
   /** The lease the current exclusive() work runs under, for commit()'s fence. */
   readonly #fenced = new AsyncLocalStorage<HeldLease>();
 
-  private readonly clients: Partial<Record<ProveRegion, ProveClient>>;
-  private readonly served: ServedRegions;
+  private readonly prove: RegionalProve;
 
   constructor(private readonly deps: FlowServiceDeps) {
     this.now = deps.now ?? Date.now;
-    const regional = deps.regions ?? (deps.prove && { clients: { us: deps.prove }, defaultRegion: 'us' as const });
-    const regions = Object.keys(regional?.clients ?? {}) as ProveRegion[];
-    if (!regional || regions.length === 0) throw new TypeError('FlowService: a Prove client (prove or regions) is required');
-    this.clients = regional.clients;
-    this.served = { regions, defaultRegion: regional.defaultRegion };
+    this.prove = new RegionalProve(deps.regions ?? (deps.prove && { clients: { us: deps.prove }, defaultRegion: 'us' as const }), deps.logger);
     this.starts = new WriteAheadStarts({ repo: deps.repo, locks: deps.locks, find: (id) => this.find(id), flowTtlMs: deps.flowTtlMs });
   }
 
@@ -120,7 +67,7 @@ export class FlowService {
       finalTargetOrigins: this.deps.finalTargetOrigins ?? [],
       clientAddress: caller.kind === 'public' ? caller.address : undefined,
     });
-    const region = chooseRegion(start.phoneNumber, start.region, this.served);
+    const region = chooseRegion(start.phoneNumber, start.region, this.prove.served);
     const owner = ownerOf(caller);
     // A public caller's ipAddress is the gateway's reading of its address, not its input: a repeat
     // from another address (a phone changing networks) is still the same start.
@@ -133,7 +80,7 @@ export class FlowService {
     // in flight; anyone else meets the write-ahead claim (and its refusal) in the store. A start
     // that may not replay shares nothing.
     const flow = replayable
-      ? await this.singleFlight(`start:${owner}:${fingerprint}:${start.clientRequestId}`, () => this.starts.start(request, send))
+      ? await this.singleFlight.run(`start:${owner}:${fingerprint}:${start.clientRequestId}`, () => this.starts.start(request, send))
       : await this.starts.start(request, send);
     return { flow, authToken: flow.authToken };
   }
@@ -160,8 +107,8 @@ export class FlowService {
     if (!statusMayChange(flow)) return flow;
     return this.exclusive(id, async (current) => {
       if (!statusMayChange(current)) return current;
-      const region = this.regionOf(current);
-      const outcome = await this.callProve(region, (prove) =>
+      const region = this.prove.regionOf(current);
+      const outcome = await this.prove.call(region, (prove) =>
         prove.unifyStatus({ correlationId: current.correlationId, clientRequestId: current.clientRequestId }),
       );
       return this.record(applyStatus(current, outcome, this.now()), outcome, 'status', current);
@@ -179,7 +126,7 @@ export class FlowService {
     return this.exclusive(id, async (current) => {
       if (current.state === 'EXPIRED') throw new FlowExpiredError(current);
       if (!canBind(current)) throw new BindNotAllowedError(current.state, current.possessionType);
-      const outcome = await this.callProve(this.regionOf(current), (prove) =>
+      const outcome = await this.prove.call(this.prove.regionOf(current), (prove) =>
         prove.unifyBind({
           correlationId: current.correlationId,
           phoneNumber: number,
@@ -203,14 +150,9 @@ export class FlowService {
     if (caller.kind !== 'trusted') throw new NotAuthorizedError();
     identifier('deviceId', deviceId);
     const requestId = identifier('clientRequestId', clientRequestId) ?? randomUUID();
-    // A Prove Key lives in one region. Named: that one. Otherwise the default region, then the
-    // other when the default does not know the device (an outage is reported, not skipped).
-    const regions = region
-      ? [chooseRegion(undefined, region, this.served)]
-      : [this.served.defaultRegion, ...this.served.regions.filter((r) => r !== this.served.defaultRegion)];
     let success = false;
-    for (const r of regions) {
-      ({ success } = await this.callProve(r, (prove) => prove.revokeDevice({ clientRequestId: requestId, deviceId })));
+    for (const r of this.prove.regionsToAsk(region)) {
+      ({ success } = await this.prove.call(r, (prove) => prove.revokeDevice({ clientRequestId: requestId, deviceId })));
       if (success) break;
     }
     await this.deps.repo.forgetDevice(caller.keyId, deviceId);
@@ -251,10 +193,10 @@ export class FlowService {
     id: string,
   ): Promise<Flow> {
     const charge = await this.deps.startGuard?.admit(start.phoneNumber, caller);
-    let started: Awaited<ReturnType<ProveClient['unify']>>;
+    let started: UnifyStarted;
     try {
       const deviceId = start.deviceId ?? (await this.rememberedDevice(caller, start.clientCustomerId));
-      started = await this.callProve(
+      started = await this.prove.call(
         region,
         (prove) => prove.unify(toUnifyRequest(start, clientRequestId, deviceId)).catch(unknownOutcome),
         { rateLimitedAsTyped: true },
@@ -264,29 +206,7 @@ export class FlowService {
       if (!(error instanceof StartOutcomeUnknownError) && charge) await charge.refund();
       throw error;
     }
-    const now = this.now();
-    const flow: Flow = {
-      id,
-      correlationId: started.correlationId,
-      region,
-      // Prove may answer without one (the newest SDK types it optional); the flow exists all the same.
-      authToken: started.authToken ?? '',
-      possessionType: start.possessionType,
-      phoneNumber: start.phoneNumber,
-      state: 'PENDING',
-      evaluation: [],
-      rebind: start.rebind,
-      // Only what Prove reports: the id sent for registration recovery is the caller's, not a result.
-      deviceId: undefined,
-      customerScope: customerScope(caller),
-      clientHumanId: start.clientHumanId,
-      clientRequestId,
-      clientCustomerId: start.clientCustomerId,
-      createdAt: now,
-      updatedAt: now,
-      expiresAt: now + this.deps.flowTtlMs,
-      version: 1,
-    };
+    const flow = pendingFlow(start, started, { id, region, clientRequestId, customerScope: customerScope(caller), now: this.now(), ttlMs: this.deps.flowTtlMs });
     this.deps.logger.info(
       { flow: logReference(flow.id), region, possessionType: flow.possessionType, phone: flow.phoneNumber && redactPhoneNumber(flow.phoneNumber) },
       'flow started',
@@ -334,10 +254,6 @@ export class FlowService {
   }
 
   /**
-   * Runs `work` on the freshest copy of the flow while no one else (in this process or another
-   * instance) works on it. Whoever finds the lease taken waits for it and reads the result.
-   */
-  /**
    * Runs `work` on the freshest copy of the flow (clock applied) while no one else, in this process
    * or another instance, works on it. With 'share', concurrent callers join the call in flight and
    * whoever finds the lease taken reads the holder's result: N status requests make one Prove call.
@@ -369,7 +285,7 @@ export class FlowService {
         }
       }
     };
-    return mode === 'share' ? this.singleFlight(`flow:${key}`, run) : run();
+    return mode === 'share' ? this.singleFlight.run(`flow:${key}`, run) : run();
   }
 
   /** The stored record as it is, clock not applied (only exclusive() may apply it: it writes). */
@@ -379,57 +295,4 @@ export class FlowService {
     return stored;
   }
 
-  private singleFlight<T extends Flow>(key: string, work: () => Promise<T>): Promise<T> {
-    const running = this.inflight.get(key) as Promise<T> | undefined;
-    if (running) return running;
-    const promise = work().finally(() => this.inflight.delete(key));
-    this.inflight.set(key, promise);
-    return promise;
-  }
-
-  /** The region a stored flow's session lives in (flows from before regions: the default). */
-  private regionOf(flow: Flow): ProveRegion {
-    return flow.region ?? this.served.defaultRegion;
-  }
-
-  /**
-   * Prove's failures in the domain's words. A refused credential is not the client's problem: its
-   * callers get a typed, non-retryable UpstreamError that says so; with one region /ready also takes
-   * the instance out, with two the instance keeps serving the other region.
-   */
-  private async callProve<T>(
-    region: ProveRegion,
-    call: (prove: ProveClient) => Promise<T>,
-    options: { rateLimitedAsTyped?: boolean } = {},
-  ): Promise<T> {
-    const prove = this.clients[region];
-    if (!prove) throw new UpstreamError(false, undefined, `This gateway does not serve Prove's ${region.toUpperCase()} region`);
-    try {
-      return await call(prove);
-    } catch (error) {
-      if (!(error instanceof ProveError)) throw error;
-      if (options.rateLimitedAsTyped && error.kind === 'rate_limited') {
-        // A start refused for Prove's budget (ours or Prove's 429) tells the client when to come back.
-        throw new RateLimitedError(error.retryAfterSeconds ?? 1);
-      }
-      if (error.kind === 'invalid_request') {
-        throw new InvalidInputError(error.field ?? 'input', `Prove refused the request: ${error.message}`);
-      }
-      if (error.kind === 'unauthorized') {
-        this.deps.logger.error({ endpoint: error.endpoint, status: error.status, region }, 'Prove refused our credentials');
-        // The operator's problem, not the client's: a typed answer that says so, not retryable until the
-        // configuration is fixed (/ready takes a single-region instance out meanwhile).
-        throw new UpstreamError(
-          false,
-          error.status,
-          this.served.regions.length > 1
-            ? `Prove's ${region.toUpperCase()} region is not available from this gateway (Prove refused its credentials); the flow is unchanged`
-            : "Prove refused the gateway's credentials (its Prove client id and secret): the gateway's operator must fix its configuration; the flow is unchanged",
-        );
-      }
-      this.deps.logger.warn({ endpoint: error.endpoint, kind: error.kind, status: error.status, region }, 'Prove unavailable');
-      throw new UpstreamError(true, error.status, `Prove is unavailable (${error.kind}); the flow is unchanged, try again`);
-    }
-  }
 }
-

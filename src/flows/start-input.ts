@@ -1,7 +1,7 @@
-import type { UnifyRequest } from '../prove/types.js';
+import type { UnifyRequest, UnifyStarted } from '../prove/types.js';
 import type { ProveRegion } from '../prove/regions.js';
 import { InvalidInputError } from './errors.js';
-import type { PossessionType } from './flow.js';
+import type { Flow, PossessionType } from './flow.js';
 import { normalisePhoneNumber, type PhonePolicy } from './phone.js';
 import { sha256 } from '../lib/hash.js';
 import { requirePhoneNumber, validateIdentity, type IdentityInput, type ValidIdentity } from './identity-input.js';
@@ -169,5 +169,35 @@ export function toUnifyRequest(start: ValidStart, clientRequestId: string, devic
     ...(deviceId ? { deviceId } : {}),
     ...(start.clientCustomerId ? { clientCustomerId: start.clientCustomerId } : {}),
     ...(start.clientHumanId ? { clientHumanId: start.clientHumanId } : {}),
+  };
+}
+
+/** The flow a start makes once Prove accepted it: PENDING, living flowTtl from now. */
+export function pendingFlow(
+  start: ValidStart,
+  started: Pick<UnifyStarted, 'correlationId' | 'authToken'>,
+  at: { id: string; region: ProveRegion; clientRequestId: string; customerScope: string | undefined; now: number; ttlMs: number },
+): Flow {
+  return {
+    id: at.id,
+    correlationId: started.correlationId,
+    region: at.region,
+    // Prove may answer without one (the newest SDK types it optional); the flow exists all the same.
+    authToken: started.authToken ?? '',
+    possessionType: start.possessionType,
+    phoneNumber: start.phoneNumber,
+    state: 'PENDING',
+    evaluation: [],
+    rebind: start.rebind,
+    // Only what Prove reports: the id sent for registration recovery is the caller's, not a result.
+    deviceId: undefined,
+    customerScope: at.customerScope,
+    clientHumanId: start.clientHumanId,
+    clientRequestId: at.clientRequestId,
+    clientCustomerId: start.clientCustomerId,
+    createdAt: at.now,
+    updatedAt: at.now,
+    expiresAt: at.now + at.ttlMs,
+    version: 1,
   };
 }

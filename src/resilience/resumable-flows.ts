@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { WrapWatch } from '../flows/service.js';
+import type { WrapWatch } from '../flows/service-deps.js';
 import { resumableWatch } from './resumable-watch.js';
 
 /**

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Limit } from '../config.js';
 import { RateLimitedError } from '../flows/errors.js';
-import type { StartCharge, StartGuard } from '../flows/service.js';
+import type { StartCharge, StartGuard } from '../flows/service-deps.js';
 import type { Caller } from '../flows/caller.js';
 import { redactPhoneNumber } from '../flows/phone.js';
 import { sha256 } from '../lib/hash.js';
@@ -67,6 +67,8 @@ async function charge(limit: RateLimiterAbstract, key: string): Promise<number |
 }
 
 interface Counter {
+  /** The limit's name in the refusal's log line. */
+  name: string;
   limiter: RateLimiterAbstract;
   key: string;
 }
@@ -86,13 +88,13 @@ export function createStartLimits(options: StartLimitsOptions): StartGuard {
   };
 
   /** Charges each counter in turn; on a refusal, refunds those already charged and throws. */
-  const chargeAll = async (counters: Counter[], refused: (retryAfter: number, at: number) => Error): Promise<Counter[]> => {
+  const chargeAll = async (counters: Counter[], refused: (retryAfter: number, counter: Counter) => Error): Promise<Counter[]> => {
     const charged: Counter[] = [];
-    for (const [at, counter] of counters.entries()) {
+    for (const counter of counters) {
       const retryAfter = await charge(counter.limiter, counter.key);
       if (retryAfter !== undefined) {
         await refund(charged);
-        throw refused(retryAfter, at);
+        throw refused(retryAfter, counter);
       }
       charged.push(counter);
     }
@@ -112,15 +114,14 @@ export function createStartLimits(options: StartLimitsOptions): StartGuard {
       if (phoneNumber === undefined) return { refund: async () => {} };
       const counters: Counter[] =
         caller.kind === 'trusted'
-          ? [{ limiter: perNumberTrusted, key: hashed(caller.keyId, phoneNumber) }]
+          ? [{ name: 'number-per-key', limiter: perNumberTrusted, key: hashed(caller.keyId, phoneNumber) }]
           : [
-              { limiter: perNumber, key: hashed(caller.address, phoneNumber) },
-              { limiter: perNumberAll, key: hashed(phoneNumber) },
+              { name: 'number-per-address', limiter: perNumber, key: hashed(caller.address, phoneNumber) },
+              { name: 'number', limiter: perNumberAll, key: hashed(phoneNumber) },
             ];
-      const names = caller.kind === 'trusted' ? ['number-per-key'] : ['number-per-address', 'number'];
-      const charged = await chargeAll(counters, (retryAfter, at) => {
+      const charged = await chargeAll(counters, (retryAfter, counter) => {
         log?.warn(
-          { limit: names[at], phone: redactPhoneNumber(phoneNumber), caller: caller.kind, retryAfterSeconds: retryAfter },
+          { limit: counter.name, phone: redactPhoneNumber(phoneNumber), caller: caller.kind, retryAfterSeconds: retryAfter },
           'start refused by send limit',
         );
         return new RateLimitedError(retryAfter, `Too many verification messages to this number; try again in ${retryAfter} s`);
