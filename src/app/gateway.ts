@@ -1,19 +1,16 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { createLogger } from '../logger.js';
 import { openStore, type Store } from '../store/store.js';
-import { FlowRepository } from '../store/flow-repository.js';
-import { processLocks, redisLocks } from '../store/locks.js';
 import { createFlowEvents, type FlowEvents } from '../events/flow-events.js';
-import { FlowService } from '../flows/service.js';
-import { createProveRegions } from './prove-regions.js';
-import { ProveError, type ProveClient } from '../prove/index.js';
+import { checkCredentialsOnce, createProveRegions } from './prove-regions.js';
 import { createProveEmulator, type EmulatorOptions, type ProveEmulator } from '../emulator/index.js';
 import { ApiKeys, credentialOf, identifyCaller } from '../security/caller.js';
-import { createStartLimits } from '../security/start-limits.js';
+import { redisClients } from './redis-clients.js';
+import { createFlowService } from './flow-service.js';
+import type { FlowService } from '../flows/service.js';
 import { createLiveLimits, type LiveGuard } from '../security/live-limits.js';
 import { compileProxyTrust } from '../security/address.js';
 import { liveRefusalWarning, type LiveTransport } from '../observability/live-refusal-log.js';
@@ -29,10 +26,9 @@ import { requestScope } from '../observability/request-id.js';
 import { runInLogScope } from '../observability/log-context.js';
 import { createStatusPage } from '../ui/status-page.js';
 import { registerCircuitMetric, type CircuitBreakerOptions } from '../resilience/circuit-breaker.js';
-import { guardEvents, guardKeyv, guardLocks, logRedisConnection, StoreOutageLog } from '../resilience/store-guard.js';
+import { guardEvents, StoreOutageLog } from '../resilience/store-guard.js';
 import { createReadiness, type Readiness } from '../resilience/readiness.js';
 import { HttpDrain } from '../resilience/http-drain.js';
-import { resumableWatches } from '../resilience/resumable-flows.js';
 import { createRoutes, EMULATOR_PREFIX } from './routes.js';
 import { createShutdown, type ShutdownReport } from './shutdown.js';
 import { httpServerOptions } from './http-timeouts.js';
@@ -94,38 +90,6 @@ export interface Gateway {
   shutdown(timeoutMs?: number): Promise<ShutdownReport>;
   /** shutdown() with a 5 s drain. */
   close(): Promise<void>;
-}
-
-/**
- * The publish and subscribe connections. ioredis is loaded here, not at the top: a single instance
- * in memory mode never uses it, and it is ~5 MB of its RSS.
- */
-async function redisClients(url: string, logger: Logger): Promise<{ pub: Redis; sub: Redis }> {
-  const { Redis } = await import('ioredis');
-  const pub = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 });
-  const sub = new Redis(url);
-  logRedisConnection(pub, 'publish', logger);
-  logRedisConnection(sub, 'subscribe', logger);
-  return { pub, sub };
-}
-
-/**
- * One token exchange right after start: wrong credentials show up in the log before the first
- * user's start does, in one warning (each refused call then logs its own error).
- */
-function checkCredentialsOnce(adapter: ProveClient, logger: Logger): void {
-  adapter.checkCredentials({ signal: AbortSignal.timeout(10_000) }).then(
-    () => logger.info('Prove accepted our credentials'),
-    (error: unknown) => {
-      const refused = error instanceof ProveError && error.kind === 'unauthorized';
-      logger.warn(
-        { err: { message: error instanceof Error ? error.message : String(error) } },
-        refused
-          ? 'Prove refused our credentials at start: check PROVE_CLIENT_ID and PROVE_CLIENT_SECRET (or PROVE_US_*, PROVE_EU_*); every call to Prove answers UpstreamError until they are fixed'
-          : 'could not check the Prove credentials at start (Prove unreachable?); /ready keeps checking',
-      );
-    },
-  );
 }
 
 export async function createGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
@@ -309,33 +273,13 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     : undefined;
   // With tracing on, each step of the flow service is a span (src/observability/flow-spans.ts).
   resolveFlows(
-    traceSteps(new FlowService({
-      regions: {
-        clients: Object.fromEntries(regions.map(({ region, client }) => [region, client])),
-        defaultRegion: proveRegions.defaultRegion,
-      },
-      wrapWatch: resumableWatches(logger),
-      repo: metrics.instrumentRepository(new FlowRepository(guardKeyv(store.keyv, storeLog), options.now)),
-      events,
-      locks: redis ? guardLocks(redisLocks(redis.pub), redis.pub, storeLog) : processLocks(),
-      phonePolicy: {
-        sandbox: proveRegions.sandbox,
-        allowedCountries: config.allowedCountries,
-      },
-      finalTargetOrigins: config.finalTargetOrigins,
-      flowTtlMs: config.flowTtlMs,
-      logger,
-      startGuard: createStartLimits({
-        perNumber: config.startLimitPerNumber,
-        perNumberAll: config.startLimitPerNumberAll,
-        perNumberTrusted: config.startLimitPerNumberTrusted,
-        perAddress: config.startLimitPerAddress,
-        redis: redis?.pub,
-        logger,
+    traceSteps(
+      createFlowService(config, {
+        regions, store, storeLog, events, redis, metrics, logger,
+        onTransition: webhooks?.onTransition,
+        ...(options.now ? { now: options.now } : {}),
       }),
-      onTransition: webhooks?.onTransition,
-      ...(options.now ? { now: options.now } : {}),
-    })),
+    ),
   );
 
   const shutdown = createShutdown({ server, drain, ws, emulator, webhooks, store, redis, logger, tracing });

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { createProveClient, type ExchangeTracer, type ProveClient } from '../prove/index.js';
+import { createProveClient, ProveError, type ExchangeTracer, type ProveClient } from '../prove/index.js';
 import type { ProveRegion, RegionTarget } from '../prove/regions.js';
 import { memoryBudget, redisBudget, withBudget } from '../security/upstream-budget.js';
 import { withCircuitBreaker, type CircuitBreakerOptions, type GuardedProveClient } from '../resilience/circuit-breaker.js';
@@ -55,4 +55,23 @@ export function createProveRegions(options: ProveRegionsOptions): RegionStack[] 
     const client = withCircuitBreaker(withBudget(metrics.instrumentProve(adapter, region), budget), { ...options.breaker, logger });
     return { region, client, adapter };
   });
+}
+
+/**
+ * One token exchange right after start: wrong credentials show up in the log before the first
+ * user's start does, in one warning (each refused call then logs its own error).
+ */
+export function checkCredentialsOnce(adapter: ProveClient, logger: Logger): void {
+  adapter.checkCredentials({ signal: AbortSignal.timeout(10_000) }).then(
+    () => logger.info('Prove accepted our credentials'),
+    (error: unknown) => {
+      const refused = error instanceof ProveError && error.kind === 'unauthorized';
+      logger.warn(
+        { err: { message: error instanceof Error ? error.message : String(error) } },
+        refused
+          ? 'Prove refused our credentials at start: check PROVE_CLIENT_ID and PROVE_CLIENT_SECRET (or PROVE_US_*, PROVE_EU_*); every call to Prove answers UpstreamError until they are fixed'
+          : 'could not check the Prove credentials at start (Prove unreachable?); /ready keeps checking',
+      );
+    },
+  );
 }
