@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseLimit } from '../../src/config.js';
+import { problemsOf } from '../support/config-problems.js';
+import { loadConfig, parseLimit } from '../../src/config.js';
 
-const problemsOf = (env: Record<string, string>) => {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-};
 
 describe('configuration', () => {
   it('defaults to the embedded emulator in development', () => {

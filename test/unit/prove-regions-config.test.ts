@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { problemsOf } from '../support/config-problems.js';
+import { loadConfig } from '../../src/config.js';
 
 /** PROVE_ENV, the single-region variables and PROVE_US_* / PROVE_EU_*: which regions, where, with what. */
 
-const problemsOf = (env: Record<string, string>) => {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-};
 
 const US = { PROVE_US_CLIENT_ID: 'us-id', PROVE_US_CLIENT_SECRET: 'us-secret' };
 const EU = { PROVE_EU_CLIENT_ID: 'eu-id', PROVE_EU_CLIENT_SECRET: 'eu-secret' };

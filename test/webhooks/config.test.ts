@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { problemsOf } from '../support/config-problems.js';
+import { loadConfig } from '../../src/config.js';
 import { retryDelayMs } from '../../src/webhooks/schedule.js';
 import { WEBHOOK_DEFAULTS } from '../../src/webhooks/config.js';
 import { newSecret } from './receiver.js';
 
-const problemsOf = (env: Record<string, string>) => {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-};
 
 const PRODUCTION = { NODE_ENV: 'production', PROVE_ENV: 'prod-us', PROVE_CLIENT_ID: 'a', PROVE_CLIENT_SECRET: 'b' };
 
