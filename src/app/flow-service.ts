@@ -8,7 +8,7 @@ import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Store } from '../store/store.js';
 import { FlowRepository } from '../store/flow-repository.js';
 import { processLocks, redisLocks } from '../store/locks.js';
-import { guardKeyv, guardLocks, type StoreOutageLog } from '../resilience/store-guard.js';
+import { guardKeyv, guardLocks, guardWrites, type StoreOutageLog } from '../resilience/store-guard.js';
 import { resumableWatches } from '../resilience/resumable-flows.js';
 import { createStartLimits } from '../security/start-limits.js';
 import type { RegionStack } from './prove-regions.js';
@@ -39,7 +39,7 @@ export function createFlowService(config: Config, parts: FlowServiceParts): Flow
       defaultRegion: proveRegions.defaultRegion,
     },
     wrapWatch: resumableWatches(logger),
-    repo: metrics.instrumentRepository(new FlowRepository(guardKeyv(store.keyv, storeLog), now)),
+    repo: metrics.instrumentRepository(new FlowRepository(guardKeyv(store.keyv, storeLog), now, undefined, guardWrites(store.writes, storeLog))),
     events,
     locks: redis ? guardLocks(redisLocks(redis.pub), redis.pub, storeLog) : processLocks(),
     phonePolicy: { sandbox: proveRegions.sandbox, allowedCountries: config.allowedCountries },

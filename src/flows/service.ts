@@ -242,11 +242,14 @@ export class FlowService {
   private async commit(transition: Transition, lease = this.#fenced.getStore()): Promise<Transition> {
     if (transition.changed) {
       // Fencing: a holder whose lease lapsed (it stalled; someone else may have taken over) does
-      // not write, and no one overwrites a newer stored state with an older one.
+      // not write, and no one overwrites a newer stored state with an older one. The lease check
+      // is the cheap early answer; the fence itself is the store's conditional write (a lease can
+      // lapse between any check and a write).
       if (lease && !lease.kept) throw new UpstreamError(true, undefined, 'This flow was taken over while the gateway waited; try again');
-      const stored = await this.deps.repo.get(transition.flow.id);
-      if (stored && stored.version >= transition.flow.version) return { flow: stored, changed: false } as Transition;
-      await this.deps.repo.save(transition.flow);
+      if (!(await this.deps.repo.save(transition.flow))) {
+        const stored = await this.deps.repo.get(transition.flow.id);
+        return { flow: stored ?? transition.flow, changed: false } as Transition;
+      }
       this.deps.events.published(flowKey(transition.flow.id), transition.flow.version);
       await this.deps.onTransition?.(transition.flow);
     }

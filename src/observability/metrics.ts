@@ -232,8 +232,9 @@ export function createMetrics(): GatewayMetrics {
     instrumentRepository: (repo) => {
       const save = repo.save.bind(repo);
       repo.save = async (flow: Flow) => {
-        await save(flow);
-        observeSave(flow);
+        const written = await save(flow);
+        if (written) observeSave(flow);
+        return written;
       };
       return repo;
     },

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { UpstreamError } from '../flows/errors.js';
 import type { Locks } from '../store/locks.js';
+import type { ConditionalWrites } from '../store/conditional-write.js';
 import type { FlowEvents } from '../events/flow-events.js';
 import type { UpstreamBudget } from '../security/upstream-budget.js';
 
@@ -106,6 +107,21 @@ export function guardKeyv(keyv: Keyv, log?: StoreOutageLog): Keyv {
       return wrapper;
     },
   });
+}
+
+/** The store's fenced write, its failures turned into StoreUnavailableError as keyv's are. */
+export function guardWrites(writes: ConditionalWrites, log?: StoreOutageLog): ConditionalWrites {
+  return {
+    async setIfNewer(key, value, ttlMs) {
+      try {
+        const written = await writes.setIfNewer(key, value, ttlMs);
+        log?.ok();
+        return written;
+      } catch (error) {
+        failing('setIfNewer', error, log);
+      }
+    },
+  };
 }
 
 /**

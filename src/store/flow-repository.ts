@@ -5,6 +5,7 @@ import { sha256 } from '../lib/hash.js';
 import { BoundedMemo } from '../lib/bounded-memo.js';
 import { UnsavedStarts, type UnsavedStart } from './unsaved-starts.js';
 import type { RequestClaim } from './request-claim.js';
+import { serialWrites, type ConditionalWrites } from './conditional-write.js';
 
 /**
  * Flows in the store. Keys are hashes, so key listings (SCAN, KEYS, slow logs) and pub/sub channel
@@ -29,7 +30,16 @@ export class FlowRepository {
   /** Started flows the store refused after Prove answered, retried until stored (unsaved-starts.ts). */
   readonly unsaved: UnsavedStarts;
 
-  constructor(private readonly keyv: Keyv, private readonly now: () => number = Date.now, logger?: Logger) {
+  /**
+   * `writes` is the store's own fenced write (Store.writes); the default serialises writes within
+   * this process only, enough for a memory store and for tests of one repository.
+   */
+  constructor(
+    private readonly keyv: Keyv,
+    private readonly now: () => number = Date.now,
+    logger?: Logger,
+    private readonly writes: ConditionalWrites = serialWrites(keyv),
+  ) {
     this.unsaved = new UnsavedStarts({ write: (start) => this.#writeStart(start), logger, now });
   }
 
@@ -37,12 +47,16 @@ export class FlowRepository {
     return this.unsaved.flow(id) ?? (await this.keyv.get<Flow>(`flow:${flowKey(id)}`)) ?? undefined;
   }
 
-  async save(flow: Flow): Promise<void> {
+  /**
+   * Stores the flow unless the store holds the same or a newer version of it (the fence: see
+   * conditional-write.ts). True when written; false when someone else stored first.
+   */
+  async save(flow: Flow): Promise<boolean> {
     const ttl = Math.max(flow.expiresAt - this.now(), 0) + RETENTION_MS;
-    const ok = await this.keyv.set(`flow:${flowKey(flow.id)}`, flow, ttl);
-    if (ok === false) throw new Error('store refused the write');
+    const written = await this.writes.setIfNewer(`flow:${flowKey(flow.id)}`, flow, ttl);
     // A kept start that moved on: its retry must write this state, not the older one.
-    if (this.unsaved.size > 0) this.unsaved.update(flow);
+    if (written && this.unsaved.size > 0) this.unsaved.update(flow);
+    return written;
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Keyv } from 'keyv';
 import { deserialize } from './serialization.js';
 import type { Store } from './store-backend.js';
+import { serialWrites } from './conditional-write.js';
 
 /**
  * keyv's default memory store is a plain Map that forgets an expired entry only when it is read,
@@ -53,5 +54,5 @@ export class ExpiringMap<V> extends Map<string, V> {
 export function createMemoryStore(namespace = 'unify'): Store {
   const map = new ExpiringMap<unknown>();
   const keyv = new Keyv({ store: map, namespace, throwOnErrors: true, deserialize });
-  return { keyv, kind: 'memory', ping: async () => {}, ready: async () => {}, close: async () => map.stop() };
+  return { keyv, kind: 'memory', writes: serialWrites(keyv), ping: async () => {}, ready: async () => {}, close: async () => map.stop() };
 }

@@ -3,6 +3,7 @@ import KeyvRedis, { type RedisClientConnectionType } from '@keyv/redis';
 import { createMemoryStore } from './memory-store.js';
 import { deserialize } from './serialization.js';
 import type { Store } from './store-backend.js';
+import { SET_IF_NEWER, type ConditionalWrites } from './conditional-write.js';
 
 /**
  * The Redis store (memory-store.ts has the memory one, store-backend.ts the Store interface).
@@ -36,9 +37,22 @@ export function createRedisStore(redisUrl: string, namespace = 'unify'): Store {
   // Connect now rather than on the first request, so an instance is ready when it starts listening.
   const connected = adapter.getClient().then(() => undefined);
   connected.catch(() => {});
+  const writes: ConditionalWrites = {
+    async setIfNewer(key, value, ttlMs) {
+      const ttl = Math.max(1, Math.ceil(ttlMs));
+      const serialized = await keyv.serialize!({ value, expires: Date.now() + ttl });
+      const client = await adapter.getClient();
+      const written = await client.eval(SET_IF_NEWER, {
+        keys: [adapter.createKeyPrefix(key, adapter.namespace)],
+        arguments: [serialized, String(value.version), String(ttl)],
+      });
+      return Number(written) === 1;
+    },
+  };
   return {
     keyv,
     kind: 'redis',
+    writes,
     ready: () => connected,
     ping: async () => {
       await keyv.set(PING_KEY, Date.now(), 5000);
