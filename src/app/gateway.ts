@@ -19,7 +19,7 @@ import { createGatewayYoga, createMaskError } from '../graphql/yoga.js';
 import { contextFor } from '../graphql/context.js';
 import { createKnownDocuments, type KnownDocumentsOptions } from '../fastpath/known-documents.js';
 import { attachGraphqlWs } from '../transport/ws.js';
-import { createKnownSubscription } from '../fastpath/known-subscription.js';
+import { createOperationRunner } from '../graphql/operation.js';
 import { createMetrics } from '../observability/metrics.js';
 import { refusedKeyWarning } from '../observability/refused-key-log.js';
 import { requestScope } from '../observability/request-id.js';
@@ -59,8 +59,6 @@ export interface GatewayOptions {
   wsKeepAliveMs?: number;
   /** Known query documents served without yoga's HTTP layer (default on; false turns it off; src/fastpath/known-documents.ts). */
   knownDocuments?: false | Pick<KnownDocumentsOptions, 'onServed' | 'maxFlowAnswers'>;
-  /** The lean graphql-ws path for the `unifyStatus` subscription (default on; false turns it off; src/fastpath/known-subscription.ts). */
-  knownSubscription?: false | { onServed?: () => void };
   /** The circuit breaker around Prove (defaults: 5 consecutive failures, a probe after 5 s). */
   breaker?: Omit<CircuitBreakerOptions, 'logger'>;
   /** /ready: how long a credential check is remembered (default 10 s). */
@@ -159,6 +157,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     maskError,
     onRefusedKey,
   });
+  // Every operation of every transport runs through yoga's envelope (src/graphql/operation.ts).
+  const runner = createOperationRunner(yoga);
   const statusPage = config.statusPage
     ? createStatusPage({ graphqlPath: yoga.graphqlEndpoint, emulatorPath: emulator ? EMULATOR_PREFIX : undefined, logger })
     : undefined;
@@ -207,7 +207,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   // graphql-ws is bound once the port is ours: the `ws` server would otherwise report a failed
   // listen as its own error. Nothing can connect between listen's callback and this line.
   const origins = originPolicy({ corsOrigins: config.corsOrigins, production: config.production });
-  const ws = attachGraphqlWs(server, yoga, {
+  const ws = attachGraphqlWs(server, yoga.graphqlEndpoint, runner, {
     log: logger,
     live: liveGuard('graphql-ws'),
     // The same reading of the credential as every operation's context (src/graphql/context.ts): a wrong key in
@@ -219,11 +219,6 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       return false;
     },
     verifyOrigin: (origin, req) => origins.allowed(origin, req.headers.host),
-    // The lean path runs outside yoga's envelop, where the operation's span is made: traced
-    // subscriptions take yoga's path (each costs more memory; README, Tracing).
-    ...(options.knownSubscription !== false && !tracing && {
-      knownSubscription: createKnownSubscription({ metrics, maskError, ...options.knownSubscription }),
-    }),
     ...(options.wsKeepAliveMs !== undefined && { keepAliveMs: options.wsKeepAliveMs }),
   });
 

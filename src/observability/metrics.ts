@@ -58,20 +58,6 @@ export interface GatewayMetrics {
    * its error counter, and yoga's HTTP duration.
    */
   observeFastQuery(observation: FastQueryObservation): void;
-  /**
-   * The series yoga's path moves for a subscription, for the lean graphql-ws path
-   * (src/fastpath/known-subscription.ts) to move the same ones. Ask once yoga has served a request:
-   * its plugin registers its series on first use.
-   */
-  subscriptionSeries(): SubscriptionSeries;
-}
-
-export interface SubscriptionSeries {
-  open: Gauge;
-  subscribePhase: Histogram | undefined;
-  duration: Histogram | undefined;
-  requests: Counter | undefined;
-  errors: Counter | undefined;
 }
 
 export interface FastQueryObservation {
@@ -261,13 +247,6 @@ export function createMetrics(): GatewayMetrics {
       if (o.errors) series.errors?.inc({ ...labels, phase: 'execute' }, o.errors);
       series.http?.observe({ method: 'POST', statusCode: o.statusCode, operationType: o.operationType }, o.httpSeconds);
     },
-    subscriptionSeries: () => ({
-      open: subscriptionsOpen,
-      subscribePhase: registry.getSingleMetric('graphql_envelop_phase_subscribe') as Histogram | undefined,
-      duration: registry.getSingleMetric('graphql_envelop_request_duration') as Histogram | undefined,
-      requests: registry.getSingleMetric('graphql_envelop_request') as Counter | undefined,
-      errors: registry.getSingleMetric('graphql_envelop_error_result') as Counter | undefined,
-    }),
     observeLiveRefusal: (kind, transport) => liveRefusals.inc({ kind, transport }),
     instrumentWebSocketServer: (wss) => {
       wss.on('connection', (socket) => {

@@ -1,22 +1,20 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { WebSocketServer } from 'ws';
-import { GraphQLError, getOperationAST, type ExecutionArgs } from 'graphql';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { CloseCode } from 'graphql-ws';
-import type { GatewayYoga } from '../graphql/yoga.js';
+import type { OperationResult, OperationRunner, ReadyOperation } from '../graphql/operation.js';
 import type { RequestIdentity } from '../security/address.js';
-import type { GraphQLContext } from '../schema/index.js';
-import type { KnownSubscription } from '../fastpath/known-subscription.js';
 import { bindGraphqlWs, type WsLog } from './ws-binding.js';
 import { connectionParamsProblem } from '../security/request-bounds.js';
 import { wsLiveHolds } from './ws-live.js';
 import type { LiveGuard } from '../security/live-limits.js';
 
 /**
- * graphql-ws (graphql-transport-ws) on the HTTP server's own port and path. Every operation is
- * parsed, validated and given its context through yoga's envelop, so the plugins that guard HTTP
- * (auth, limits, masking) guard this too. The `unifyStatus` subscription then streams from the
- * lean path (src/fastpath/known-subscription.ts) instead of yoga's executor: 10,000 open ones
- * cost 10,000 times whatever each keeps.
+ * graphql-ws (graphql-transport-ws) on the HTTP server's own port and path: graphql-ws's protocol
+ * server on our `ws` binding (ws-binding.ts), every operation prepared and run by the one
+ * operation runner (src/graphql/operation.ts), so the plugins that guard HTTP (auth, limits,
+ * masking, metrics, tracing) act on each operation here too. This file adds what a socket
+ * transport needs around that: the upgrade's Origin check, admission, live limits and the drain.
  */
 export interface GraphqlWsOptions {
   keepAliveMs?: number;
@@ -27,8 +25,6 @@ export interface GraphqlWsOptions {
   admit: (connectionParams: Readonly<Record<string, unknown>> | undefined, req: RequestIdentity) => boolean;
   /** False refuses the upgrade with HTTP 403 before any WebSocket exists (browsers always send Origin). */
   verifyOrigin?: (origin: string | undefined, req: IncomingMessage) => boolean;
-  /** The lean path for the `unifyStatus` subscription (src/fastpath/known-subscription.ts); absent: every operation through yoga. */
-  knownSubscription?: KnownSubscription;
   /** Where socket and protocol problems are reported (the gateway's logger). */
   log: WsLog;
   /** Connections and subscriptions per socket, client address and process (src/transport/ws-live.ts); absent: unlimited. */
@@ -42,8 +38,8 @@ export interface GraphqlWsServer {
   close(code?: number, reason?: string, graceMs?: number): Promise<void>;
 }
 
-export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: GraphqlWsOptions): GraphqlWsServer {
-  const { verifyOrigin, knownSubscription } = options;
+export function attachGraphqlWs(server: Server, path: string, runner: OperationRunner, options: GraphqlWsOptions): GraphqlWsServer {
+  const { verifyOrigin } = options;
   // Graceful shutdown (close()): no new sockets, no new operations; queries and mutations under
   // way finish and their results (next + complete) are sent before the sockets close with 1001.
   let draining = false;
@@ -65,7 +61,7 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
   };
   const wss = new WebSocketServer({
     server,
-    path: yoga.graphqlEndpoint,
+    path,
     maxPayload: 64 * 1024,
     verifyClient: (info: { origin: string; req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) => {
       if (draining) return done(false, 503, 'Server shutting down');
@@ -80,11 +76,17 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
     if (!released) await new Promise<void>((resolve) => parked.add(resolve));
     return [new GraphQLError('This instance is shutting down; the operation was not run', { extensions: { code: 'SHUTTING_DOWN' } })];
   };
-  type Envelope = ReturnType<GatewayYoga['getEnveloped']>;
-  // One AbortController per operation: aborted when the client completes it or the socket
-  // closes, so subscriptions end even where a wrapper holds their return() back (see
-  // FlowService.watch). Keyed by the execution args graphql-ws hands back to subscribe().
-  const operations = new WeakMap<object, AbortController>();
+  // The operation prepared in onSubscribe, found again by the execution args graphql-ws hands
+  // back to execute()/subscribe(); and one AbortController per operation: aborted when the client
+  // completes it or the socket closes, so subscriptions end even where a wrapper holds their
+  // return() back (see FlowService.watch).
+  const prepared = new WeakMap<object, { operation: ReadyOperation; controller: AbortController }>();
+  const run = (args: ExecutionArgs): Promise<OperationResult> => {
+    const entry = prepared.get(args);
+    if (!entry) return Promise.reject(new Error('graphql-ws: an operation ran that was not prepared'));
+    prepared.delete(args);
+    return entry.operation.run().then((result) => (isAsyncIterable(result) ? abortOnReturn(result, entry.controller) : result));
+  };
   const live = options.live && wsLiveHolds(options.live);
   const disposable = bindGraphqlWs(
     {
@@ -109,74 +111,32 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, options: Grap
         live?.release(ctx.extra.socket, id);
         finished(ctx, id);
       },
-      execute: (args) => (args.rootValue as Envelope).execute(args),
-      subscribe: async (args) => {
-        const known = knownSubscription?.streamOf(args);
-        if (known) return known;
-        const result = await (args.rootValue as Envelope).subscribe(args);
-        const controller = operations.get(args);
-        return controller && isAsyncIterable(result) ? abortOnReturn(result, controller) : result;
-      },
+      execute: run,
+      subscribe: run,
       onSubscribe: async (ctx, id, payload) => {
         if (draining) return notRun();
         const controller = new AbortController();
-        const envelope = yoga.getEnveloped({
+        // A refusal (syntax, validation, limits, a caller the context factory rejects) is an error
+        // message for this operation, never an exception that closes the socket (4500) and leaves
+        // the drain counter waiting for an operation that never ran.
+        const operation = await runner.prepare(payload, {
           req: ctx.extra.request,
           connectionParams: ctx.connectionParams,
-          params: payload,
-          request: undefined,
           signal: controller.signal,
-        } as never);
-        let document;
-        try {
-          document = envelope.parse(payload.query);
-        } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError('Syntax error')];
-        }
-        const errors = envelope.validate(envelope.schema, document);
-        if (errors.length) return errors;
-        // The context before the operation counts as started: a refusal here (a caller the context
-        // factory rejects) is an error message for this operation, never an exception that closes
-        // the socket (4500) and leaves the drain counter waiting for an operation that never ran.
-        let contextValue: unknown;
-        try {
-          contextValue = await envelope.contextFactory();
-        } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError('Unexpected error.')];
-        }
+        });
+        if (operation.refused) return [...operation.refused];
         // The drain may have begun while the context was built: this operation is not run either.
         if (draining) return notRun();
         // Queries and mutations count until their result is sent; a subscription is cut at close and resumed elsewhere.
         // Nothing below can throw: graphql-ws calls onComplete or onError for this id, which uncounts it.
-        if (getOperationAST(document, payload.operationName)?.operation !== 'subscription') started(ctx, id);
+        if (operation.type !== 'subscription') started(ctx, id);
         else {
           // Over a limit: an error message for this operation (TOO_MANY_SUBSCRIPTIONS); the socket stays open.
           const refused = live?.subscribe(ctx.extra.socket, id);
           if (refused) return [refused];
-          const lean = knownSubscription?.prepare({
-            document,
-            operationName: payload.operationName,
-            variables: payload.variables,
-            context: contextValue as GraphQLContext,
-          });
-          if (lean) {
-            // graphql-ws keeps the subscribe message for as long as the operation runs: its query
-            // text, the same for every client of a document, is kept once, as the document's source.
-            const source = document.loc?.source.body;
-            if (source === payload.query) (payload as { query: string }).query = source;
-            return lean;
-          }
         }
-        const args: ExecutionArgs = {
-          schema: envelope.schema,
-          operationName: payload.operationName ?? null,
-          document,
-          variableValues: payload.variables ?? null,
-          contextValue,
-          rootValue: envelope,
-        };
-        operations.set(args, controller);
-        return args;
+        prepared.set(operation.args, { operation, controller });
+        return operation.args;
       },
     },
     wss,
@@ -232,7 +192,7 @@ function upgradeIdentity(req: RequestIdentity): RequestIdentity {
   return { headers, socket: { remoteAddress: req.socket.remoteAddress } };
 }
 
-const isAsyncIterable = (value: unknown): value is AsyncIterableIterator<unknown> =>
+const isAsyncIterable = <T>(value: T | AsyncIterable<T>): value is AsyncIterable<T> =>
   typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 
 /**
@@ -240,7 +200,8 @@ const isAsyncIterable = (value: unknown): value is AsyncIterableIterator<unknown
  * graphql-ws calls return() when the client sends complete and when the socket closes, and awaits
  * it; the signal is what lets that return() finish promptly.
  */
-function abortOnReturn<T>(source: AsyncIterableIterator<T>, controller: AbortController): AsyncIterableIterator<T> {
+function abortOnReturn<T>(iterable: AsyncIterable<T>, controller: AbortController): AsyncIterableIterator<T> {
+  const source: AsyncIterator<T> = iterable[Symbol.asyncIterator]();
   const done = (value?: unknown) => Promise.resolve({ done: true, value } as IteratorResult<T>);
   const iterator: AsyncIterableIterator<T> = {
     next: () => source.next(),
