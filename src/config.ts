@@ -29,6 +29,8 @@ export interface Config {
   /** Every region this gateway serves: PROVE_US_*, PROVE_EU_*, PROVE_DEFAULT_REGION (src/prove/region-config.ts). */
   proveRegions: ProveRegions;
   redisUrl: string | undefined;
+  /** REDIS_CLUSTER=on: REDIS_URL names seed nodes of a Redis Cluster (or Valkey cluster), comma-separated. */
+  redisCluster: boolean;
   apiKeys: string[];
   /** Public starts to one number from one client address (START_LIMIT_PER_NUMBER). */
   startLimitPerNumber: Limit;
@@ -108,7 +110,7 @@ const list = (text: string | undefined) =>
 
 const KNOWN = new Set([
   'PORT', 'HOST', 'NODE_ENV', 'PROVE_ENV', 'PROVE_BASE_URL', 'PROVE_CLIENT_ID', 'PROVE_CLIENT_SECRET',
-  'REDIS_URL', 'GATEWAY_API_KEYS', 'START_LIMIT_PER_NUMBER', 'START_LIMIT_PER_NUMBER_ALL', 'START_LIMIT_PER_NUMBER_TRUSTED', 'START_LIMIT_PER_ADDRESS',
+  'REDIS_URL', 'REDIS_CLUSTER', 'GATEWAY_API_KEYS', 'START_LIMIT_PER_NUMBER', 'START_LIMIT_PER_NUMBER_ALL', 'START_LIMIT_PER_NUMBER_TRUSTED', 'START_LIMIT_PER_ADDRESS',
   'PROVE_RATE_LIMIT', 'ALLOWED_COUNTRIES', 'CORS_ORIGINS', 'FLOW_TTL', 'LOG_LEVEL', 'LOG_FORMAT', 'TRUST_PROXY_HOPS', 'TRUSTED_PROXIES', 'TRUST_PROXY_HEADER',
   'STATUS_PAGE', 'FINAL_TARGET_ORIGINS', 'SHUTDOWN_TIMEOUT', 'PROVE_TIMEOUT', ...WEBHOOK_VARIABLES,
   ...PROVE_REGION_VARIABLES,
@@ -153,7 +155,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? { mode: 'remote', ...defaultTarget, sandbox: proveRegions.sandbox }
       : { mode: 'emulator', clientId: 'emulator-client', clientSecret: 'emulator-secret' };
 
-  if (env.REDIS_URL && !/^rediss?:\/\//.test(env.REDIS_URL)) bad('REDIS_URL', 'must start with redis:// or rediss://');
+  const redisCluster = env.REDIS_CLUSTER || 'off';
+  if (redisCluster !== 'on' && redisCluster !== 'off') bad('REDIS_CLUSTER', `must be on or off, got "${redisCluster}"`);
+  if (redisCluster === 'on' && !env.REDIS_URL) bad('REDIS_CLUSTER', 'needs REDIS_URL naming at least one node of the cluster');
+  const redisUrls = list(env.REDIS_URL);
+  if (redisUrls.some((url) => !/^rediss?:\/\//.test(url))) bad('REDIS_URL', 'must start with redis:// or rediss://');
+  else if (redisUrls.length > 1 && redisCluster !== 'on') bad('REDIS_URL', 'names one Redis (several seed nodes only with REDIS_CLUSTER=on)');
 
   const apiKeys = list(env.GATEWAY_API_KEYS);
   for (const key of apiKeys) {
@@ -249,6 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     prove,
     proveRegions,
     redisUrl: env.REDIS_URL || undefined,
+    redisCluster: redisCluster === 'on',
     apiKeys,
     startLimitPerNumber: limit('START_LIMIT_PER_NUMBER', { count: 3, windowMs: 10 * 60_000 }),
     startLimitPerNumberAll: limit('START_LIMIT_PER_NUMBER_ALL', { count: 10, windowMs: 60 * 60_000 }),

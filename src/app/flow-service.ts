@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-client.js';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Flow } from '../flows/flow.js';
@@ -18,7 +18,7 @@ export interface FlowServiceParts {
   store: Store;
   storeLog: StoreOutageLog;
   events: FlowEvents;
-  redis: { pub: Redis } | undefined;
+  redis: { pub: RedisClient } | undefined;
   metrics: GatewayMetrics;
   logger: Logger;
   onTransition?: ((flow: Flow) => Promise<void>) | undefined;

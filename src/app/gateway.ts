@@ -97,9 +97,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     ? await (await import('../observability/tracing.js')).startTracing(config.tracing, { graphqlPath: '/graphql', logger })
     : undefined;
   const traceSteps = <S extends FlowService>(service: S): S => (tracing ? tracing.flows(service) : service);
-  const store = options.store ?? (await openStore(config.redisUrl));
+  const store = options.store ?? (await openStore(config.redisUrl, undefined, { cluster: config.redisCluster }));
   const drain = new HttpDrain();
-  const redis = config.redisUrl ? await redisClients(config.redisUrl, logger) : undefined;
+  const redis = config.redisUrl ? await redisClients({ url: config.redisUrl, cluster: config.redisCluster }, logger) : undefined;
   // Store failures become StoreUnavailableError (UpstreamError, retryable), logged once per outage.
   const storeLog = new StoreOutageLog(logger);
   const events = guardEvents(

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-client.js';
 import type { Logger } from 'pino';
 import { createProveClient, ProveError, type ExchangeTracer, type ProveClient } from '../prove/index.js';
 import type { ProveRegion, RegionTarget } from '../prove/regions.js';
@@ -31,7 +31,7 @@ export interface ProveRegionsOptions {
   metrics: GatewayMetrics;
   logger: Logger;
   /** Redis mode: the budget is shared by every instance. */
-  redis?: Redis;
+  redis?: RedisClient;
   storeLog: StoreOutageLog;
   traceExchange?: (serverURL: string, region: ProveRegion) => ExchangeTracer;
 }

@@ -1,15 +1,16 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { logRedisConnection } from '../resilience/store-guard.js';
+import { connectRedis, type RedisClient, type RedisTarget } from '../store/redis-client.js';
 
 /**
- * The publish and subscribe connections. ioredis is loaded here, not at the top: a single instance
- * in memory mode never uses it, and it is ~5 MB of its RSS.
+ * The command (and publish) connection and the subscribe connection, to one Redis or to a Redis
+ * Cluster (REDIS_CLUSTER=on). ioredis is loaded here, not at the top: a single instance in memory
+ * mode never uses it, and it is ~5 MB of its RSS.
  */
-export async function redisClients(url: string, logger: Logger): Promise<{ pub: Redis; sub: Redis }> {
-  const { Redis } = await import('ioredis');
-  const pub = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 });
-  const sub = new Redis(url);
+export async function redisClients(target: RedisTarget, logger: Logger): Promise<{ pub: RedisClient; sub: RedisClient }> {
+  const pub = await connectRedis(target, { lazyConnect: false, maxRetriesPerRequest: 2 });
+  // In a cluster, notifications are sharded (SSUBSCRIBE on the master owning the channel's slot).
+  const sub = await connectRedis(target, {}, { shardedSubscribers: true });
   logRedisConnection(pub, 'publish', logger);
   logRedisConnection(sub, 'subscribe', logger);
   return { pub, sub };

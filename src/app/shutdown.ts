@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-client.js';
 import type { HttpDrain } from '../resilience/http-drain.js';
 import type { ProveEmulator } from '../emulator/index.js';
 import type { Store } from '../store/store.js';
@@ -22,7 +22,7 @@ export interface ShutdownParts {
   emulator: ProveEmulator | undefined;
   webhooks: Webhooks | undefined;
   store: Store;
-  redis: { pub: Redis; sub: Redis } | undefined;
+  redis: { pub: RedisClient; sub: RedisClient } | undefined;
   logger: Logger;
   /** Sends the spans still buffered (src/observability/tracing.ts). */
   tracing?: { shutdown(): Promise<void> } | undefined;

@@ -1,5 +1,5 @@
 import type { Keyv } from 'keyv';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-client.js';
 import type { Logger } from 'pino';
 import { UpstreamError } from '../flows/errors.js';
 import type { Locks } from '../store/locks.js';
@@ -128,7 +128,7 @@ export function guardWrites(writes: ConditionalWrites, log?: StoreOutageLog): Co
  * Leases on Redis. While the connection is down they fail at once: ioredis would otherwise queue
  * the command through a few reconnect attempts (seconds) before giving up.
  */
-export function guardLocks(locks: Locks, redis: Redis | undefined, log?: StoreOutageLog): Locks {
+export function guardLocks(locks: Locks, redis: RedisClient | undefined, log?: StoreOutageLog): Locks {
   const up = connectionCheck(redis, 'lock');
   return {
     async acquire(name, ttlMs) {
@@ -158,7 +158,7 @@ const FIRST_CONNECT_WAIT_MS = 2_000;
  * instance that just started and already has a request: every start takes a lease), it waits
  * for it briefly instead: that is a connection being made, not an outage.
  */
-function connectionCheck(redis: Redis | undefined, operation: string): () => Promise<void> {
+function connectionCheck(redis: RedisClient | undefined, operation: string): () => Promise<void> {
   if (!redis) return async () => {};
   let connected = redis.status === 'ready';
   if (!connected) redis.once('ready', () => (connected = true));
@@ -181,7 +181,7 @@ function connectionCheck(redis: Redis | undefined, operation: string): () => Pro
 }
 
 /** The shared upstream budget on Redis: unreachable means no call to Prove (it could not be paced, nor its flow stored). */
-export function guardBudget(budget: UpstreamBudget, redis: Redis | undefined, log?: StoreOutageLog): UpstreamBudget {
+export function guardBudget(budget: UpstreamBudget, redis: RedisClient | undefined, log?: StoreOutageLog): UpstreamBudget {
   const up = connectionCheck(redis, 'upstream budget');
   return {
     intervalMs: budget.intervalMs,
@@ -216,7 +216,7 @@ export function guardEvents(events: FlowEvents, log?: StoreOutageLog): FlowEvent
  * Also the client's 'error' listener: without one ioredis prints "Unhandled error event" to
  * stderr on every reconnect attempt.
  */
-export function logRedisConnection(client: Redis, name: string, logger: Logger): void {
+export function logRedisConnection(client: RedisClient, name: string, logger: Logger): void {
   let lostAt: number | undefined;
   client.on('error', (error: Error) => {
     if (lostAt !== undefined) return;

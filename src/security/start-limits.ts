@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-client.js';
 import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Limit } from '../config.js';
@@ -38,7 +38,7 @@ export interface StartLimitsOptions {
   /** Public callers: starts from one client address, all numbers together. */
   perAddress: Limit;
   /** Shared counters; in-process memory when absent. */
-  redis?: Redis | undefined;
+  redis?: RedisClient | undefined;
   keyPrefix?: string;
   logger?: Logger;
 }
@@ -48,7 +48,7 @@ const hashed = (...parts: string[]) => sha256(parts.join('\u0000')).slice(0, 22)
 /** rate-limiter-flexible counts in whole seconds; a shorter window is rounded up to one second. */
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
-function limiter(limit: Limit, keyPrefix: string, redis: Redis | undefined): RateLimiterAbstract {
+function limiter(limit: Limit, keyPrefix: string, redis: RedisClient | undefined): RateLimiterAbstract {
   const base = { points: limit.count, duration: seconds(limit.windowMs), keyPrefix };
   if (!redis) return new RateLimiterMemory(base);
   // While Redis is unreachable each instance keeps counting on its own instead of failing starts.

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-client.js';
 import { ProveError, type CallOptions, type ProveClient } from '../prove/types.js';
 
 /**
@@ -51,7 +51,7 @@ if wait > tonumber(ARGV[2]) then return wait end
 redis.call('SET', KEYS[1], tostring(slot + tonumber(ARGV[1])), 'PX', math.max(60000, wait + 2 * tonumber(ARGV[1])))
 return wait`;
 
-export function redisBudget(redis: Redis, perSecond: number, key = 'unify:upstream-budget'): UpstreamBudget {
+export function redisBudget(redis: RedisClient, perSecond: number, key = 'unify:upstream-budget'): UpstreamBudget {
   const interval = Math.ceil((1000 / perSecond) * JITTER_MARGIN);
   return {
     intervalMs: interval,

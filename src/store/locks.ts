@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 
 /**
  * Short leases that keep several gateway instances (or several operations in one) from working
@@ -55,7 +55,7 @@ export function processLocks(now: () => number = Date.now): Locks {
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 const EXTEND = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 
-export function redisLocks(redis: Redis, prefix = 'unify:lock:'): Locks {
+export function redisLocks(redis: RedisClient, prefix = 'unify:lock:'): Locks {
   return {
     async acquire(name, ttlMs) {
       const token = randomBytes(12).toString('base64url');

@@ -11,9 +11,13 @@ export type { Store } from './store-backend.js';
 export { createMemoryStore } from './memory-store.js';
 export { deserialize } from './serialization.js';
 
-/** The store for a configuration: in memory without a Redis URL, in Redis with one. */
-export async function openStore(redisUrl: string | undefined, namespace = 'unify'): Promise<Store> {
+/**
+ * The store for a configuration: in memory without a Redis URL, in Redis with one, on a Redis
+ * Cluster with `cluster` (REDIS_CLUSTER=on; the URL names seed nodes).
+ */
+export async function openStore(redisUrl: string | undefined, namespace = 'unify', options: { cluster?: boolean } = {}): Promise<Store> {
   if (!redisUrl) return createMemoryStore(namespace);
+  if (options.cluster) return (await import('./cluster-store.js')).createClusterStore(redisUrl, namespace);
   const { createRedisStore } = await import('./redis-store.js');
   return createRedisStore(redisUrl, namespace);
 }

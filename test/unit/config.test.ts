@@ -34,6 +34,16 @@ describe('configuration', () => {
     ]);
   });
 
+  it('REDIS_CLUSTER=on takes REDIS_URL as seed nodes, comma-separated; off, one URL', () => {
+    const seeds = 'redis://10.0.0.1:6379,redis://10.0.0.2:6379';
+    expect(loadConfig({ REDIS_CLUSTER: 'on', REDIS_URL: seeds })).toMatchObject({ redisCluster: true, redisUrl: seeds });
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' })).toMatchObject({ redisCluster: false });
+    expect(problemsOf({ REDIS_URL: seeds })[0]).toMatch(/^REDIS_URL: .*REDIS_CLUSTER=on/);
+    expect(problemsOf({ REDIS_CLUSTER: 'on' })[0]).toMatch(/^REDIS_CLUSTER: needs REDIS_URL/);
+    expect(problemsOf({ REDIS_CLUSTER: 'yes', REDIS_URL: seeds }).map((p) => p.split(':')[0])).toContain('REDIS_CLUSTER');
+    expect(problemsOf({ REDIS_CLUSTER: 'on', REDIS_URL: 'redis://a:1,b:2' })[0]).toMatch(/^REDIS_URL: must start with redis:\/\//);
+  });
+
   it('parses limits like 3/10m', () => {
     expect(parseLimit('3/10m')).toEqual({ count: 3, windowMs: 600_000 });
     expect(parseLimit('20/1m')).toEqual({ count: 20, windowMs: 60_000 });
