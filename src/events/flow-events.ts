@@ -1,5 +1,8 @@
 import type { Redis } from 'ioredis';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { isCluster, type RedisClient } from '../store/redis-client.js';
+import { shardedTarget } from './sharded-target.js';
+import type { FlowEventTarget, RedisPubSubClients } from './event-target.js';
 
 /**
  * "Flow X changed", and nothing more: subscribers re-read the store, so a notification lost while
@@ -8,7 +11,10 @@ import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
  *
  * In Redis mode each flow is its own channel (`unify:flow-changed:<flow key>`), subscribed while
  * at least one local listener wants it and unsubscribed when the last one leaves
- * (@graphql-yoga/redis-event-target keeps that count per channel).
+ * (@graphql-yoga/redis-event-target keeps that count per channel). On a Redis Cluster the same
+ * channels are sharded (SSUBSCRIBE/SPUBLISH, sharded-target.ts): a notification travels only
+ * within the shard that owns its channel's slot, instead of being broadcast over the cluster bus
+ * to every node.
  */
 
 export interface FlowEvents {
@@ -26,21 +32,7 @@ export interface FlowEvents {
   listenerCount(): number;
 }
 
-export interface RedisPubSubClients {
-  /** Any connection; PUBLISH only. */
-  publishClient: Redis;
-  /** A connection of its own: once it subscribes, Redis allows it nothing but pub/sub. */
-  subscribeClient: Redis;
-  /** Failed PUBLISH/SUBSCRIBE/UNSUBSCRIBE (Redis down): the event target would leave them unhandled. */
-  onError?: (error: Error, command: string) => void;
-}
-
-/** An event target as yoga's createPubSub takes it (what createRedisEventTarget returns). */
-export interface FlowEventTarget {
-  addEventListener(type: string, callback: EventListener): void;
-  removeEventListener(type: string, callback: EventListener): void;
-  dispatchEvent(event: Event): boolean;
-}
+export type { FlowEventTarget, RedisPubSubClients } from './event-target.js';
 
 export const flowChannel = (key: string): string => `unify:flow-changed:${key}`;
 
@@ -50,23 +42,33 @@ export const flowChannel = (key: string): string => `unify:flow-changed:${key}`;
  */
 export function createFlowEvents(transport?: RedisPubSubClients | FlowEventTarget): FlowEvents {
   const redis = transport && 'subscribeClient' in transport ? transport : undefined;
+  const sharded = redis !== undefined && isCluster(redis.subscribeClient);
   const target: FlowEventTarget = redis
-    ? redisTarget(redis)
+    ? sharded
+      ? shardedTarget(redis)
+      : redisTarget(redis as RedisPubSubClients & { subscribeClient: Redis; publishClient: Redis })
     : ((transport as FlowEventTarget | undefined) ?? localTarget());
   // Our own bookkeeping of who listens, for counts and for waking everyone after a reconnect.
   const listeners = new Set<() => void>();
 
-  if (redis) {
+  const wakeAll = () => [...listeners].forEach((wake) => wake());
+  if (redis && sharded) {
+    // The cluster client starts (again) a subscriber per master and re-subscribes their channels
+    // after every change of the slot map or a lost node ('subscribersReady'): messages published
+    // meanwhile are gone, so every listener re-reads.
+    let readyOnce = false;
+    redis.subscribeClient.on('subscribersReady', () => {
+      if (!readyOnce) return void (readyOnce = true);
+      setImmediate(wakeAll);
+    });
+  } else if (redis) {
     // ioredis re-subscribes every channel when the connection comes back, in the same tick as
     // 'ready'; after that (the PING is answered behind the SUBSCRIBEs) every listener re-reads.
     let connectedOnce = false;
     redis.subscribeClient.on('ready', () => {
       if (!connectedOnce) return void (connectedOnce = true);
       setImmediate(() => {
-        void redis.subscribeClient.ping().then(
-          () => [...listeners].forEach((wake) => wake()),
-          () => {},
-        );
+        void redis.subscribeClient.ping().then(wakeAll, () => {});
       });
     });
   }
@@ -89,9 +91,9 @@ export function createFlowEvents(transport?: RedisPubSubClients | FlowEventTarge
       };
       if (redis) {
         // Commands on one connection run in order: once this PING is answered, the SUBSCRIBE
-        // the event target sent before it is in force.
+        // the event target sent before it is in force. A sharded subscription says so itself.
         try {
-          await redis.subscribeClient.ping();
+          await (target.subscribed ? target.subscribed(channel) : redis.subscribeClient.ping());
         } catch (error) {
           unlisten();
           throw error;
@@ -128,7 +130,7 @@ function localTarget(): FlowEventTarget {
  * fires PUBLISH, SUBSCRIBE and UNSUBSCRIBE without awaiting them, and a rejection (Redis down,
  * the connection closing) would otherwise be an unhandled rejection that ends the process.
  */
-function redisTarget({ publishClient, subscribeClient, onError = () => {} }: RedisPubSubClients): FlowEventTarget {
+function redisTarget({ publishClient, subscribeClient, onError = () => {} }: RedisPubSubClients & { publishClient: Redis; subscribeClient: Redis }): FlowEventTarget {
   const handled =
     (command: string, call: (...args: string[]) => Promise<unknown>) =>
     (...args: string[]) =>
