@@ -1,11 +1,14 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-client.js';
 import { ProveError } from '../prove/types.js';
 import type { Store } from '../store/store.js';
 import type { CircuitStateName } from './circuit-breaker.js';
+import { isCluster } from '../store/redis-client.js';
+import { clusterHealth } from './cluster-health.js';
 
 /**
  * What /ready answers. Ready means: not draining, the store answers (and in Redis mode both
- * pub/sub connections are up), and Prove has not refused our credentials. The body names every
+ * pub/sub connections are up; on a Redis Cluster also every slot served and every master
+ * reachable: cluster-health.ts), and Prove has not refused our credentials. The body names every
  * check, so whoever reads it sees what is wrong.
  *
  * Prove being unreachable or failing (circuit open) is reported but does not make an instance
@@ -47,6 +50,8 @@ export interface ReadinessReport {
       draining: boolean;
       store: { ok: boolean; kind: 'memory' | 'redis'; error?: string };
       pubsub?: { ok: boolean; publish: string; subscribe: string };
+      /** REDIS_CLUSTER=on: the cluster's state as its masters report it, and the slots served (of 16384). */
+      cluster?: { ok: boolean; state: string; slotsOk: number };
       /** The default region's check (ok: every region's credentials accepted or unknown), and each region's. */
       prove: ProveCheck & { defaultRegion: string; regions: Record<string, ProveCheck> };
     };
@@ -63,7 +68,7 @@ export interface RegionProbe {
 export interface ReadinessOptions {
   store: Store;
   /** Redis mode: the publish and subscribe connections. */
-  redis?: { pub: Redis; sub: Redis } | undefined;
+  redis?: { pub: RedisClient; sub: RedisClient } | undefined;
   /** Every Prove region the gateway serves; the default one first. */
   regions: RegionProbe[];
   defaultRegion: string;
@@ -134,11 +139,17 @@ export function createReadiness(options: ReadinessOptions): Readiness {
         const known = credentials.get(probe.region);
         return !known || Date.now() - known.at > ttl;
       });
-      const [storeError] = await Promise.all([withTimeout(options.store.ping()), ...stale.map(checkCredentials)]);
+      const clustered = options.redis && isCluster(options.redis.pub) ? options.redis.pub : undefined;
+      const [storeError, cluster] = await Promise.all([
+        withTimeout(options.store.ping()),
+        clustered && clusterHealth(clustered, timeoutMs),
+        ...stale.map(checkCredentials),
+      ]);
       const problems: string[] = [];
       const warnings: string[] = [];
       if (draining) problems.push('draining: this instance is shutting down');
       if (storeError) problems.push(`store: ${storeError}`);
+      if (cluster) problems.push(...cluster.problems);
 
       let pubsub: ReadinessReport['body']['checks']['pubsub'];
       if (options.redis) {
@@ -171,6 +182,7 @@ export function createReadiness(options: ReadinessOptions): Readiness {
             draining,
             store: { ok: !storeError, kind: options.store.kind, ...(storeError && { error: storeError }) },
             ...(pubsub && { pubsub }),
+            ...(cluster && { cluster: { ok: cluster.ok, state: cluster.state, slotsOk: cluster.slotsOk } }),
             prove,
           },
         },
