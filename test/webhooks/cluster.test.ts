@@ -1,16 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createWebhooks, type Webhooks } from '../../src/webhooks/index.js';
 import { loadConfig } from '../../src/config.js';
 import { pendingFlow } from '../support/stored-flow.js';
 import { eventually } from '../live/support.js';
-import { freePort, redisServerBin } from '../resilience/support.js';
+import { redisServerBin } from '../resilience/support.js';
+import { startRedisCluster, type RedisCluster } from '../support/redis-cluster.js';
 import { newSecret, startReceiver, type Receiver } from './receiver.js';
 import { FAST_RETRIES } from './support.js';
 
@@ -23,43 +20,16 @@ import { FAST_RETRIES } from './support.js';
 
 const bin = redisServerBin();
 
-async function startCluster(server: string) {
-  const dir = mkdtempSync(join(tmpdir(), 'unify-cluster-'));
-  const ports = [await freePort(), await freePort(), await freePort()];
-  const procs: ChildProcess[] = ports.map((port) =>
-    spawn(server, ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`,
-      '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' }),
-  );
-  const admins = ports.map((port) => new Redis(port, '127.0.0.1', { retryStrategy: (n) => (n > 50 ? null : 50) }));
-  for (const a of admins) a.on('error', () => {}); // refused until each server listens
-  await Promise.all(admins.map((a) => a.ping()));
-  const third = Math.floor(16384 / 3);
-  await Promise.all(admins.map((a, i) => a.call('CLUSTER', 'ADDSLOTSRANGE', String(i * third), String(i === 2 ? 16383 : (i + 1) * third - 1))));
-  for (const port of ports.slice(1)) await admins[0]!.call('CLUSTER', 'MEET', '127.0.0.1', String(port));
-  await eventually(async () => {
-    const infos = await Promise.all(admins.map((a) => a.call('CLUSTER', 'INFO') as Promise<string>));
-    return infos.every((info) => info.includes('cluster_state:ok') && info.includes('cluster_known_nodes:3'));
-  }, 'the cluster to form', 15_000);
-  for (const a of admins) a.disconnect();
-  return {
-    nodes: ports.map((port) => ({ host: '127.0.0.1', port })),
-    async close() {
-      await Promise.all(procs.map((p) => new Promise((resolve) => (p.exitCode !== null ? resolve(null) : (p.once('exit', resolve), p.kill('SIGKILL'))))));
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 describe.skipIf(!bin)('webhooks on Redis Cluster', () => {
   const secret = newSecret();
-  let cluster: Awaited<ReturnType<typeof startCluster>>;
+  let cluster: RedisCluster;
   let client: Cluster;
   let receiver: Receiver;
   let webhooks: Webhooks;
   const registry = new Registry();
 
   beforeAll(async () => {
-    [cluster, receiver] = await Promise.all([startCluster(bin!), startReceiver(secret)]);
+    [cluster, receiver] = await Promise.all([startRedisCluster(bin!), startReceiver(secret)]);
     client = new Cluster(cluster.nodes, { redisOptions: { maxRetriesPerRequest: 2 } });
     const { webhooks: config } = loadConfig({ WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: secret, ...FAST_RETRIES });
     webhooks = await createWebhooks({ config: config!, logger: pino({ level: 'silent' }), registry, redis: client });

@@ -1,0 +1,96 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { required } from './requirements.js';
+import { freePort, redisServerBin } from '../resilience/support.js';
+
+/**
+ * A Redis Cluster of three masters and no replicas, for the suites that run the gateway with
+ * REDIS_CLUSTER=on. `.ci/run` starts one and names it in REDIS_CLUSTER_URL; without that variable
+ * a suite starts its own on free ports (each node its own redis-server in a temporary directory,
+ * the slots split three ways), and stops it after. A suite that kills a master always starts its
+ * own.
+ */
+
+export interface RedisCluster {
+  /** REDIS_URL for the gateway: the seed nodes, comma-separated. */
+  url: string;
+  nodes: { host: string; port: number }[];
+  /** SIGKILL one node (its own clusters only): its slots are then unserved (no replicas). */
+  kill(index: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+const until = async (probe: () => Promise<boolean>, what: string, timeoutMs: number) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+};
+
+/** Three cluster-enabled redis-servers joined into one cluster; resolves once it says cluster_state:ok. */
+export async function startRedisCluster(bin: string, ports?: number[]): Promise<RedisCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'unify-cluster-'));
+  const chosen = ports ?? [await freePort(), await freePort(), await freePort()];
+  const procs: ChildProcess[] = chosen.map((port) =>
+    spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`,
+      '--cluster-node-timeout', '2000', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' }),
+  );
+  const exited = procs.map((p) => new Promise((resolve) => (p.exitCode !== null ? resolve(null) : p.once('exit', resolve))));
+  const stopAll = async () => {
+    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    await Promise.all(exited);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const admins = chosen.map((port) => new Redis(port, '127.0.0.1', { retryStrategy: (n) => (n > 200 ? null : 50) }));
+  try {
+    for (const a of admins) a.on('error', () => {}); // refused until each server listens
+    await Promise.all(admins.map((a) => a.ping()));
+    const third = Math.floor(16384 / 3);
+    await Promise.all(admins.map((a, i) => a.call('CLUSTER', 'ADDSLOTSRANGE', String(i * third), String(i === 2 ? 16383 : (i + 1) * third - 1))));
+    for (const port of chosen.slice(1)) await admins[0]!.call('CLUSTER', 'MEET', '127.0.0.1', String(port));
+    await until(async () => {
+      const infos = await Promise.all(admins.map((a) => a.call('CLUSTER', 'INFO') as Promise<string>));
+      return infos.every((info) => info.includes('cluster_state:ok') && info.includes('cluster_known_nodes:3'));
+    }, 'the cluster to form', 20_000);
+  } catch (error) {
+    await stopAll();
+    throw error;
+  } finally {
+    for (const a of admins) a.disconnect();
+  }
+  const nodes = chosen.map((port) => ({ host: '127.0.0.1', port }));
+  return {
+    url: `redis://127.0.0.1:${chosen[0]}`,
+    nodes,
+    async kill(index) {
+      const proc = procs[index]!;
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      await exited[index];
+    },
+    close: stopAll,
+  };
+}
+
+/**
+ * The cluster a suite runs on: REDIS_CLUSTER_URL when set (.ci/run), else one of its own when
+ * redis-server is installed. Neither: the suite skips on a developer's machine and fails in CI.
+ */
+export async function sharedRedisCluster(): Promise<RedisCluster | undefined> {
+  const url = process.env.REDIS_CLUSTER_URL;
+  if (url) {
+    const seeds = url.split(',').map((part) => new URL(part.trim()));
+    const nodes = seeds.map((u) => ({ host: u.hostname, port: Number(u.port || 6379) }));
+    return { url, nodes, kill: async () => { throw new Error('REDIS_CLUSTER_URL names a cluster shared with other suites: start one of your own to kill a node'); }, close: async () => {} };
+  }
+  const ok = required(!process.env.CI, {
+    what: 'a Redis Cluster named by REDIS_CLUSTER_URL',
+    fix: '.ci/run starts a three-master cluster and sets REDIS_CLUSTER_URL',
+  });
+  if (!ok) return undefined;
+  const bin = redisServerBin();
+  return bin ? startRedisCluster(bin) : undefined;
+}
