@@ -4,6 +4,7 @@ import type { Cluster } from 'ioredis';
 import { connectRedis } from './redis-client.js';
 import { deserialize } from './serialization.js';
 import type { Store } from './store-backend.js';
+import { SET_IF_NEWER, type ConditionalWrites } from './conditional-write.js';
 
 /**
  * The store on a Redis Cluster (REDIS_CLUSTER=on): keyv over ioredis' Cluster client, which follows
@@ -63,6 +64,11 @@ class ClusterKeyvStore extends EventEmitter {
     }
   }
 
+  /** The fenced write's script: one key, so it runs on whichever master owns its slot. */
+  async setIfNewer(key: string, serialized: string, version: number, ttlMs: number): Promise<boolean> {
+    return Number(await this.cluster.eval(SET_IF_NEWER, 1, this.#key(key), serialized, String(version), String(ttlMs))) === 1;
+  }
+
   async disconnect(): Promise<void> {
     this.cluster.disconnect();
   }
@@ -83,9 +89,17 @@ export async function createClusterStore(redisUrl: string, namespace = 'unify'):
     cluster.once('end', () => reject(new Error('Redis Cluster connection ended')));
   });
   connected.catch(() => {});
+  const writes: ConditionalWrites = {
+    async setIfNewer(key, value, ttlMs) {
+      const ttl = Math.max(1, Math.ceil(ttlMs));
+      const serialized = await keyv.serialize!({ value, expires: Date.now() + ttl });
+      return adapter.setIfNewer(key, serialized as string, value.version, ttl);
+    },
+  };
   return {
     keyv,
     kind: 'redis',
+    writes,
     ready: () => connected,
     ping: async () => {
       await keyv.set(PING_KEY, Date.now(), 5000);
