@@ -39,6 +39,18 @@ export class UpstreamError extends GatewayError {
   }
 }
 
+/**
+ * The flow's start was reserved in the store and Prove has answered it, but the answer is not
+ * stored yet: the instance that holds it (store/unsaved-starts.ts) is writing it again after a
+ * store outage. Retryable; GraphQL shows it as UpstreamError.
+ */
+export class FlowStartPendingError extends UpstreamError {
+  readonly pendingStart = true;
+  constructor() {
+    super(true, undefined, 'This flow has started and is still being stored after a store outage; try again shortly');
+  }
+}
+
 export class FlowNotFoundError extends GatewayError {
   override readonly name = 'FlowNotFoundError';
   readonly code = 'FLOW_NOT_FOUND';

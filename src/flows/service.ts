@@ -9,7 +9,7 @@ import { failureReasonsOf, type Flow } from './flow.js';
 import { logReference } from './log-reference.js';
 import { FlowWatch, type FlowWatchSource } from './flow-watch.js';
 import {
-  BindNotAllowedError, FlowExpiredError, FlowNotFoundError, GatewayError,
+  BindNotAllowedError, FlowExpiredError, FlowNotFoundError, FlowStartPendingError, GatewayError,
   NotAuthorizedError, UpstreamError,
 } from './errors.js';
 import { applyBind, applyStatus, canBind, expireIfDue, isTerminal, type Transition } from './state-machine.js';
@@ -89,7 +89,8 @@ export class FlowService {
   async find(id: string): Promise<Flow | undefined> {
     if (!FLOW_ID.test(id)) return undefined;
     const stored = await this.deps.repo.get(id);
-    if (!stored || !expireIfDue(stored, this.now()).changed) return stored;
+    if (!stored) return this.missing(id);
+    if (!expireIfDue(stored, this.now()).changed) return stored;
     // Expiring is a write like any other: under the flow's lease, on the freshest copy, so it
     // cannot overwrite an outcome another instance is storing at the same moment.
     return this.exclusive(id, async (current) => current);
@@ -294,8 +295,20 @@ export class FlowService {
   /** The stored record as it is, clock not applied (only exclusive() may apply it: it writes). */
   private async load(id: string): Promise<Flow> {
     const stored = await this.deps.repo.get(id);
-    if (!stored) throw new FlowNotFoundError();
+    if (!stored) {
+      await this.missing(id);
+      throw new FlowNotFoundError();
+    }
     return stored;
+  }
+
+  /**
+   * A flow not in the store: unknown (undefined), or started and reserved but its record still
+   * held by the starting instance through a store outage (FlowStartPendingError, retryable).
+   */
+  private async missing(id: string): Promise<undefined> {
+    if (await this.deps.repo.isReserved(id)) throw new FlowStartPendingError();
+    return undefined;
   }
 
 }

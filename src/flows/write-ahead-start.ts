@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { ExponentialBackoff, handleAll, retry } from 'cockatiel';
 import { ProveError } from '../prove/types.js';
 import { flowKey, type FlowRepository, type RequestClaim } from '../store/flow-repository.js';
 import type { Locks } from '../store/locks.js';
@@ -106,17 +107,22 @@ export class WriteAheadStarts {
         }
         const flowId = randomBytes(18).toString('base64url');
         const claim: RequestClaim = { owner: request.owner, input: request.fingerprint, flowId, state: 'reserved' };
-        // Written ahead: if the store cannot take this, the error ends the start before Prove is called.
-        await repo.saveRequest(clientRequestId, claim, this.deps.flowTtlMs);
+        // Written ahead: if the store cannot take this, the error ends the start before Prove is
+        // called. The flow id's mark says to readers elsewhere that this flow is on its way.
+        await Promise.all([repo.reserveFlow(flowId, this.deps.flowTtlMs), repo.saveRequest(clientRequestId, claim, this.deps.flowTtlMs)]);
         let flow: Flow;
         try {
           flow = await send(clientRequestId, flowId);
         } catch (error) {
-          // Best effort: a claim left 'reserved' with no lease reads as "outcome not known yet".
+          // A claim left 'reserved' with no lease reads as "outcome not known yet" to every
+          // retry, so what came of the call is written, and written again if the store is away.
           if (error instanceof StartOutcomeUnknownError) {
-            await repo.saveRequest(clientRequestId, { ...claim, state: 'unknown' }, this.deps.flowTtlMs).catch(() => {});
+            await untilStored(() => repo.saveRequest(clientRequestId, { ...claim, state: 'unknown' }, this.deps.flowTtlMs));
           } else {
-            await repo.forgetRequest(clientRequestId).catch(() => {});
+            await untilStored(async () => {
+              await repo.forgetRequest(clientRequestId);
+              await repo.forgetReservation(flowId);
+            });
           }
           throw error;
         }
@@ -172,6 +178,19 @@ export class WriteAheadStarts {
         throw inProgress();
       }
     }
+  }
+}
+
+/**
+ * Writes now; if the store refuses, again in the background with backoff for a minute (a
+ * Redis restart), without holding the caller's answer back.
+ */
+const storeRetries = retry(handleAll, { maxAttempts: 30, backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2_000 }) });
+async function untilStored(write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch {
+    void storeRetries.execute(write).catch(() => {});
   }
 }
 

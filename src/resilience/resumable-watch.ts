@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Flow } from '../flows/flow.js';
 import { isStoreOutage, StoreUnavailableError } from './store-guard.js';
 import { DONE, PullIterator } from '../flows/pull-iterator.js';
-import { FlowNotFoundError } from '../flows/errors.js';
+import { FlowNotFoundError, FlowStartPendingError } from '../flows/errors.js';
 
 /**
  * A flow watch (FlowService.watch) that outlives a store outage. When the store or pub/sub fails
@@ -16,6 +16,8 @@ import { FlowNotFoundError } from '../flows/errors.js';
  *   whether the flow exists, and the caller should hear so rather than wait in silence.
  * - One that has delivered keeps waiting, up to `giveUpAfterMs` of continuous failure, then ends
  *   the same way.
+ * - A flow whose start is still being stored elsewhere (FlowStartPendingError) is waited for the
+ *   same way: it appears once its instance has written it.
  * - Any other error (FlowNotFoundError, a bug) ends the subscription as before; a flow this
  *   subscriber saw that is now not found was lost by the store, and the error says so.
  */
@@ -76,7 +78,7 @@ class ResumableWatch extends PullIterator<Flow> {
       } catch (error) {
         this.#inner = undefined;
         if (this.#stopped) break;
-        if (!isStoreOutage(error) || signal?.aborted) {
+        if (!(isStoreOutage(error) || error instanceof FlowStartPendingError) || signal?.aborted) {
           this.end();
           // A restarted watch reads the flow afresh; not found after this subscriber saw it means
           // the store lost it, and the subscriber should hear that rather than "no such flow".
@@ -87,7 +89,7 @@ class ResumableWatch extends PullIterator<Flow> {
         const waited = now - this.#failingSince;
         if ((this.#delivered === 0 && waited >= (this.options.firstEventGraceMs ?? 5_000)) || waited >= (this.options.giveUpAfterMs ?? 15 * 60_000)) {
           this.end();
-          throw error instanceof StoreUnavailableError ? error : new StoreUnavailableError('subscription', error);
+          throw error instanceof StoreUnavailableError || error instanceof FlowStartPendingError ? error : new StoreUnavailableError('subscription', error);
         }
         if (waited === 0) logger?.debug('subscription paused: the store is unavailable; retrying');
         const delay = this.#delay || (this.options.retryMs ?? 100);

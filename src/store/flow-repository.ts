@@ -79,6 +79,23 @@ export class FlowRepository {
     await this.saveRequest(clientRequestId, claim, Math.max(flow.expiresAt - this.now(), 1_000));
   }
 
+  /**
+   * Marks a flow id as started ahead of unify (write-ahead-start.ts), for the time a flow lives:
+   * a reader on another instance that finds this mark but no flow knows the flow exists and its
+   * record is on the way (held by the starting instance through a store outage), not unknown.
+   */
+  async reserveFlow(id: string, ttlMs: number): Promise<void> {
+    await this.keyv.set(`flow-reserved:${flowKey(id)}`, 1, ttlMs);
+  }
+
+  async isReserved(id: string): Promise<boolean> {
+    return (await this.keyv.get(`flow-reserved:${flowKey(id)}`)) !== undefined;
+  }
+
+  async forgetReservation(id: string): Promise<void> {
+    await this.keyv.delete(`flow-reserved:${flowKey(id)}`);
+  }
+
   async findRequest(clientRequestId: string): Promise<RequestClaim | undefined> {
     return this.unsaved.claim(clientRequestId) ?? (await this.keyv.get<RequestClaim>(hashed('request', clientRequestId))) ?? undefined;
   }
