@@ -10,6 +10,7 @@ import { subscribeAll, type Subscriber } from './lib/subscribers.js';
 import { describeMachine } from './lib/machine.js';
 import { renderReport, type Row } from './report.js';
 import { TRACING_ROW, tracingRow } from './tracing.js';
+import { budgetFairnessRow } from './budget-fairness.js';
 import { webhookRows } from './webhooks.js';
 
 /**
@@ -18,7 +19,7 @@ import { webhookRows } from './webhooks.js';
  * this process only generates load. Loopback only; every child is stopped by its pid.
  *
  * BENCH_QUICK=1 shortens every phase (for trying changes; the report says so).
- * BENCH_ONLY=throughput,latency,subscriptions,events,token,calls,burst,tracing,webhooks runs some rows only (no report written).
+ * BENCH_ONLY=throughput,latency,subscriptions,events,token,calls,burst,tracing,fairness,webhooks runs some rows only (no report written).
  * BENCH_PROFILE=1 starts gateways with --cpu-prof into bench/.profiles/.
  */
 
@@ -564,6 +565,9 @@ async function main() {
       ])),
       ...(await measure('burst', burstRow, [{ goal: 'upstream 429s under a 500-start burst', target: '0' }])),
       ...(await measure('tracing', () => tracingRow({ env: gatewayEnv(emulatorUrl, { PROVE_RATE_LIMIT: '10000' }), rounds: T.rounds, loadMs: T.loadMs, warmupMs: T.warmupMs, log }), [TRACING_ROW])),
+      ...(await measure('fairness', () => budgetFairnessRow({ child, stop, gatewayEnv, log }), [
+        { goal: 'Prove calls/s through the upstream budget with a CPU hog beside the gateway', target: '>= 20 of 25/s, 0 upstream 429s' },
+      ])),
       ...(await measure('webhooks', () => webhookRows({ child, stop, gatewayEnv, emulatorUrl, redisUrl: REDIS_URL, quick: QUICK, log }), [
         { goal: 'webhook delivery latency, from the transition to the receiver, at 100 transitions/s', target: 'every transition delivered once; p50/p99 reported' },
         { goal: 'throughput cost of webhooks: whole flows per second, webhooks on vs off', target: 'reported side by side' },

@@ -1,5 +1,6 @@
 import type { RedisClient } from '../store/redis-client.js';
 import { ProveError, type CallOptions, type ProveClient } from '../prove/types.js';
+import { SlotQueue } from './slot-queue.js';
 
 /**
  * One budget for every call to Prove, shared by all instances: calls are spaced 1/rate apart
@@ -9,8 +10,6 @@ import { ProveError, type CallOptions, type ProveClient } from '../prove/types.j
  * a margin because calls sent evenly do not arrive evenly.
  */
 const JITTER_MARGIN = 1.08;
-/** A call that keeps waking up late gives up after this many slots (UpstreamError, retryable). */
-const MAX_RESERVATIONS = 8;
 
 export interface UpstreamBudget {
   /**
@@ -63,39 +62,27 @@ export function redisBudget(redis: RedisClient, perSecond: number, key = 'unify:
 
 /**
  * Waits for a slot before each call; refuses (as Prove's own 429 would) when the queue is longer
- * than maxWaitMs, taking no slot. A call that wakes up well after its slot (the process was busy:
- * a burst of requests, a long GC) takes a new slot instead of going at once: going late would put
- * it next to the calls of the following slots, and a few such clumps exceed Prove's per-second
- * count even though every slot was spaced correctly. The new slot is one within what is left of
- * the call's maxWaitMs (a call never waits longer than that in all), and is only asked for when
- * the call may still use it.
+ * than maxWaitMs, taking no slot. Calls go in the order they arrived, and a slot that comes due
+ * too late to use is replaced rather than used (src/security/slot-queue.ts).
  */
 export function withBudget(client: ProveClient, budget: UpstreamBudget, maxWaitMs = 5_000): ProveClient {
   // Slots are JITTER_MARGIN wider than the rate needs, so a second holds fewer slots than the
-  // rate allows: a call may arrive up to 1000 * (JITTER_MARGIN - 1) ms after its slot before any
+  // rate allows: a call may go up to 1000 * (JITTER_MARGIN - 1) ms after its slot before any
   // sliding second can exceed the rate. Half of that is for our lateness (busy event loop, GC),
-  // half for the network's. Only a call later than that takes a new slot.
+  // half for the network's.
   const lateToleranceMs = Math.max(budget.intervalMs / 2, (1000 * (JITTER_MARGIN - 1)) / 2);
-  const refused = (endpoint: string, message: string, retryAfterMs: number) =>
-    new ProveError({
-      kind: 'rate_limited',
-      endpoint,
-      message,
-      retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)),
-    });
-  const admit = async (endpoint: string) => {
-    const began = performance.now();
-    for (let attempt = 0; attempt < MAX_RESERVATIONS; attempt++) {
-      const allowed = maxWaitMs - (performance.now() - began);
-      const wait = await budget.reserve(allowed);
-      // Refused: the budget took no slot.
-      if (wait > allowed) throw refused(endpoint, 'upstream budget exhausted', wait - allowed);
-      const due = performance.now() + wait;
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      if (performance.now() - due <= lateToleranceMs) return;
-    }
-    throw refused(endpoint, 'upstream budget exhausted (the process kept waking up late for its slot)', 1_000);
-  };
+  // One queue for every endpoint: they share Prove's one rate.
+  const queue = new SlotQueue({ budget, maxWaitMs, lateToleranceMs });
+  const admit = (endpoint: string) =>
+    queue.admit(
+      (retryAfterMs) =>
+        new ProveError({
+          kind: 'rate_limited',
+          endpoint,
+          message: 'upstream budget exhausted',
+          retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)),
+        }),
+    );
   // The access token is in hand before the slot is taken, so a call that has to fetch one (the
   // first, or after expiry) is not late for its slot by the length of that fetch.
   const ready = async (endpoint: string, options: CallOptions | undefined) => {

@@ -18,9 +18,10 @@ const base = await sharedRedis();
 const REDIS_URL = base ? `${base.replace(/\/\d*$/, '')}/10` : '';
 const CLIENTS_PER_INSTANCE = 8;
 /**
- * Calls to Prove go through the shared upstream budget, which at a high rate refuses a call that
- * woke up late for its slot a few times running (UpstreamError, retryable). A front end retries
- * those; so does this suite, which is about live status, not about the budget.
+ * Calls to Prove go through the shared upstream budget, which refuses a call it cannot fit in
+ * within the call's wait (UpstreamError, retryable): on a busy machine slots fire too late to use
+ * and are replaced. A front end retries those; so does this suite, which is about live status,
+ * not about the budget.
  */
 const PROVE_RATE_LIMIT = '500';
 

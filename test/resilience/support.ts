@@ -219,9 +219,9 @@ export async function getJson(url: string): Promise<{ status: number; body: any 
 }
 
 /**
- * Calls again while the answer is the upstream budget's refusal (UpstreamError "rate_limited"): at
- * the high PROVE_RATE_LIMIT these suites use, a call that wakes up late for its slot a few times
- * running is refused, and a front end retries it. Any other answer is returned as it is.
+ * Calls again while the answer is the upstream budget's refusal (UpstreamError "rate_limited"): on
+ * a busy machine slots fire too late to use and are replaced, so a call may find no slot within
+ * its wait and be refused, and a front end retries it. Any other answer is returned as it is.
  */
 export async function retryingBudget<T extends { __typename: string; message?: string }>(call: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
