@@ -1,4 +1,3 @@
-import type { UpstreamBudget } from './upstream-budget.js';
 
 /**
  * Hands the budget's slots to waiting calls in the order the calls arrived. Every arrival reserves
@@ -11,8 +10,13 @@ import type { UpstreamBudget } from './upstream-budget.js';
  * and the unlucky ones give up although their turn had come.
  */
 
+/** Where slots come from (an UpstreamBudget): the wait for the next free one, or more than maxWaitMs for none. */
+export interface SlotSource {
+  reserve(maxWaitMs: number): Promise<number>;
+}
+
 export interface SlotQueueOptions {
-  budget: UpstreamBudget;
+  budget: SlotSource;
   /** The longest a call waits in all; past it the call is refused. */
   maxWaitMs: number;
   /** How late a slot may fire and still be used. */
