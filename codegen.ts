@@ -5,6 +5,9 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 // - src/ui/page -> src/ui/page/generated: the status page, as typed strings (no graphql runtime in the browser bundle).
 // - examples/urql -> examples/urql/generated: the README's urql example (its own codegen.ts is what a user's project runs).
 // emitLegacyCommonJSImports: false writes the .js suffix NodeNext resolution wants on relative imports.
+// persisted-documents.json beside each output: the trusted documents manifest (id -> text) that
+// TRUSTED_DOCUMENTS loads. sha256 of the text, so an id is also the APQ extension's sha256Hash.
+const persistedDocuments = { hashAlgorithm: 'sha256' as const };
 const shared = { useTypeImports: true, enumsAsTypes: true, scalars: { DateTime: 'string' } };
 
 const config: CodegenConfig = {
@@ -13,19 +16,19 @@ const config: CodegenConfig = {
     'test/generated/': {
       documents: ['test/documents/**/*.graphql'],
       preset: 'client',
-      presetConfig: { fragmentMasking: false },
+      presetConfig: { fragmentMasking: false, persistedDocuments },
       config: { ...shared, emitLegacyCommonJSImports: false },
     },
     'src/ui/page/generated/': {
       documents: ['src/ui/page/**/*.graphql'],
       preset: 'client',
-      presetConfig: { fragmentMasking: false },
+      presetConfig: { fragmentMasking: false, persistedDocuments },
       config: { ...shared, documentMode: 'string', emitLegacyCommonJSImports: false },
     },
     'examples/urql/generated/': {
       documents: ['examples/urql/operations.graphql'],
       preset: 'client',
-      presetConfig: { fragmentMasking: false },
+      presetConfig: { fragmentMasking: false, persistedDocuments },
       config: { ...shared, emitLegacyCommonJSImports: false },
     },
   },

@@ -4,6 +4,8 @@ import { readTracingConfig, type TracingConfig } from './observability/tracing-c
 import { WEBHOOK_VARIABLES, readWebhookConfig, type WebhookConfig } from './webhooks/config.js';
 import type { LiveLimitsConfig } from './security/live-limits.js';
 import { compileProxyTrust, type ProxyTrust } from './security/address.js';
+import { TRUSTED_DOCUMENTS_VARIABLES, readTrustedDocumentsConfig } from './graphql/trusted-documents-config.js';
+import type { TrustedDocumentsOptions } from './graphql/trusted-documents-plugin.js';
 
 /**
  * Environment -> typed Config. Every variable is checked up front so a bad deployment fails at
@@ -66,6 +68,8 @@ export interface Config {
   http: HttpTimeouts;
   /** Connections and subscriptions a client, and the process, may hold open (LIMIT_*). */
   liveLimits: LiveLimitsConfig;
+  /** The trusted documents manifests (TRUSTED_DOCUMENTS) and whether only they may run (TRUSTED_DOCUMENTS_ONLY). */
+  trustedDocuments: TrustedDocumentsOptions;
 }
 
 export interface HttpTimeouts {
@@ -116,7 +120,7 @@ const KNOWN = new Set([
   ...PROVE_REGION_VARIABLES,
   'HTTP_KEEP_ALIVE_TIMEOUT', 'HTTP_HEADERS_TIMEOUT', 'HTTP_REQUEST_TIMEOUT',
   'LIMIT_SUBSCRIPTIONS_PER_SOCKET', 'LIMIT_SUBSCRIPTIONS_PER_ADDRESS', 'LIMIT_SUBSCRIPTIONS_TOTAL',
-  'LIMIT_CONNECTIONS_PER_ADDRESS', 'LIMIT_CONNECTIONS_TOTAL',
+  'LIMIT_CONNECTIONS_PER_ADDRESS', 'LIMIT_CONNECTIONS_TOTAL', ...TRUSTED_DOCUMENTS_VARIABLES,
 ]);
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -275,6 +279,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs,
     proveTimeoutMs,
     webhooks: readWebhookConfig(env, { production, parseDuration, bad }),
+    trustedDocuments: readTrustedDocumentsConfig(env, bad),
     http,
     liveLimits: {
       subscriptionsPerSocket: int('LIMIT_SUBSCRIPTIONS_PER_SOCKET', 200, 1, 1_000_000),
@@ -293,6 +298,6 @@ function unknownVariables(env: NodeJS.ProcessEnv): string[] {
   // Prefixes no other software on a gateway host is likely to use (REDIS_ and LOG_ are left out).
   const prefixes = ['PROVE_', 'GATEWAY_', 'START_LIMIT_', 'CORS_', 'FINAL_TARGET_', 'TRUST_PROXY', 'SHUTDOWN_', 'FLOW_', 'ALLOWED_COUNTR', 'STATUS_PAGE', 'WEBHOOK_',
     // Not HTTP_ alone: HTTP_PROXY and friends belong to other software.
-    'HTTP_KEEP', 'HTTP_HEADER', 'HTTP_REQUEST', 'LIMIT_'];
+    'HTTP_KEEP', 'HTTP_HEADER', 'HTTP_REQUEST', 'LIMIT_', 'TRUSTED_DOC'];
   return Object.keys(env).filter((k) => prefixes.some((p) => k.startsWith(p)) && !KNOWN.has(k));
 }

@@ -38,6 +38,8 @@ const VARIABLES: [name: string, meaning: string][] = [
   ['LIMIT_SUBSCRIPTIONS_PER_ADDRESS, LIMIT_SUBSCRIPTIONS_TOTAL', 'subscriptions (graphql-ws and SSE) per client address, and per process (default 1000, 20000)'],
   ['LIMIT_CONNECTIONS_PER_ADDRESS, LIMIT_CONNECTIONS_TOTAL', 'graphql-ws sockets and SSE streams per client address, and per process (default 1000, 20000)'],
   ['STATUS_PAGE', 'on or off: the status page at / (default on, off in production)'],
+  ['TRUSTED_DOCUMENTS', 'comma-separated trusted documents manifests (persisted-documents.json): requests may send documentId or an APQ hash'],
+  ['TRUSTED_DOCUMENTS_ONLY', 'on: run only the manifests\' documents, refuse any other text (default off; needs TRUSTED_DOCUMENTS)'],
   ['WEBHOOK_URL', 'comma-separated endpoints that receive a signed event per flow transition'],
   ['WEBHOOK_SECRET', 'whsec_… secret(s) signing every event; required with WEBHOOK_URL'],
   ['WEBHOOK_TIMEOUT', 'one delivery attempt (default 10s)'],

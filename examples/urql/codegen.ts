@@ -10,7 +10,8 @@ const config: CodegenConfig = {
   generates: {
     './generated/': {
       preset: 'client',
-      presetConfig: { fragmentMasking: false },
+      // persisted-documents.json beside the types: the manifest a gateway loads with TRUSTED_DOCUMENTS.
+      presetConfig: { fragmentMasking: false, persistedDocuments: { hashAlgorithm: 'sha256' } },
       // emitLegacyCommonJSImports: false writes the .js suffix NodeNext (ESM) resolution wants.
       config: { useTypeImports: true, enumsAsTypes: true, scalars: { DateTime: 'string' }, emitLegacyCommonJSImports: false },
     },

@@ -16,6 +16,7 @@ import { compileProxyTrust } from '../security/address.js';
 import { liveRefusalWarning, type LiveTransport } from '../observability/live-refusal-log.js';
 import { originPolicy } from '../security/origin.js';
 import { createGatewayYoga, createMaskError } from '../graphql/yoga.js';
+import type { Plugin } from 'graphql-yoga';
 import { contextFor } from '../graphql/context.js';
 import { createKnownDocuments, type KnownDocumentsOptions } from '../fastpath/known-documents.js';
 import { attachGraphqlWs } from '../transport/ws.js';
@@ -55,6 +56,8 @@ export interface GatewayOptions {
   /** Bring your own store and pub/sub (benchmarks drive stored changes in-process); built from config otherwise. */
   store?: Store;
   events?: FlowEvents;
+  /** More envelop plugins, after the gateway's own (tests observe the pipeline with them). */
+  plugins?: Plugin[];
   /** graphql-ws keepalive ping interval (default 12 s). */
   wsKeepAliveMs?: number;
   /** Known query documents served without yoga's HTTP layer (default on; false turns it off; src/fastpath/known-documents.ts). */
@@ -153,12 +156,13 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     addressOf,
     logger,
     corsOrigins: config.corsOrigins,
-    plugins: [...metrics.plugins, ...(tracing?.plugins ?? []), ...(knownDocuments ? [knownDocuments.plugin] : [])],
+    trustedDocuments: config.trustedDocuments,
+    plugins: [...metrics.plugins, ...(tracing?.plugins ?? []), ...(knownDocuments ? [knownDocuments.plugin] : []), ...(options.plugins ?? [])],
     maskError,
     onRefusedKey,
   });
   // Every operation of every transport runs through yoga's envelope (src/graphql/operation.ts).
-  const runner = createOperationRunner(yoga);
+  const runner = createOperationRunner(yoga, { documents: config.trustedDocuments.documents });
   const statusPage = config.statusPage
     ? createStatusPage({ graphqlPath: yoga.graphqlEndpoint, emulatorPath: emulator ? EMULATOR_PREFIX : undefined, logger })
     : undefined;

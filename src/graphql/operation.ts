@@ -2,6 +2,7 @@ import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionArgs, t
 import type { GraphQLContext } from '../schema/index.js';
 import type { ServerContext } from './context.js';
 import type { GatewayYoga } from './yoga.js';
+import { resolveDocument, type TrustedDocuments } from './trusted-documents.js';
 
 /**
  * The one operation runner: parse -> validate -> context -> execute | subscribe, each through the
@@ -16,6 +17,8 @@ import type { GatewayYoga } from './yoga.js';
 /** The parameters of one operation, as a client sends them (HTTP body, graphql-ws subscribe payload). */
 export interface OperationParams {
   query?: string | undefined;
+  /** A trusted document's id instead of `query` (src/graphql/trusted-documents.ts; the APQ extension works too). */
+  documentId?: unknown;
   variables?: Record<string, unknown> | null | undefined;
   operationName?: string | null | undefined;
   extensions?: Record<string, unknown> | null | undefined;
@@ -61,12 +64,18 @@ const refusedBy = (error: unknown): RefusedOperation => {
   throw error;
 };
 
-export function createOperationRunner(yoga: GatewayYoga): OperationRunner {
+export interface OperationRunnerOptions {
+  /** Trusted documents: an operation may name one by id (TRUSTED_DOCUMENTS); absent: texts only. */
+  documents?: TrustedDocuments;
+}
+
+export function createOperationRunner(yoga: GatewayYoga, { documents }: OperationRunnerOptions = {}): OperationRunner {
   const prepare = async (params: OperationParams, server: OperationServerContext): Promise<PreparedOperation> => {
     const envelope = yoga.getEnveloped({ ...server, params } as never);
     let document: DocumentNode;
     try {
-      document = envelope.parse(params.query);
+      // Ids become texts before the pipeline's parse, whose gate (TRUSTED_DOCUMENTS_ONLY) sees what runs.
+      document = envelope.parse(documents ? resolveDocument(documents, params) : params.query);
     } catch (error) {
       return refusedBy(error);
     }

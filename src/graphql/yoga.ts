@@ -14,6 +14,7 @@ import { useExplainedRefusals } from '../security/http-refusals.js';
 import { useRequestBounds } from '../security/request-params.js';
 import { refusedKeyWarning, type RefusedKeyWarning } from '../observability/refused-key-log.js';
 import { useOperationLogScope } from '../observability/log-scope-plugin.js';
+import { useTrustedDocuments, type TrustedDocumentsOptions } from './trusted-documents-plugin.js';
 
 export interface YogaDeps {
   flows: () => Promise<FlowService>;
@@ -24,6 +25,8 @@ export interface YogaDeps {
   corsOrigins: string[];
   /** Logs refused API keys (default: refusedKeyWarning(logger)); the gateway shares one with graphql-ws admission. */
   onRefusedKey?: RefusedKeyWarning;
+  /** Trusted documents (TRUSTED_DOCUMENTS, TRUSTED_DOCUMENTS_ONLY); absent: none, any text may run. */
+  trustedDocuments?: TrustedDocumentsOptions;
   /** More plugins, after the security ones (metrics: src/observability/metrics.ts). */
   plugins?: Plugin[];
   /** How unexpected errors are masked (default createMaskError(logger)); the known-documents fast path is given the same one. */
@@ -66,6 +69,8 @@ export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
     renderGraphiQL,
     cors: corsFor(origins),
     batching: false,
+    // GraphQL over HTTP's persisted documents name the document by `documentId` (trusted-documents.ts).
+    extraParamNames: ['documentId'],
     // src/app/routes.ts caps bodies before yoga sees them (readBodyWithin, 64 KiB, the same cap as
     // graphql-ws). Yoga's own 25 MB limit re-wraps every body in a TransformStream pipeline, whose
     // AbortController and DOMException cost ~8% of a flow(id) request's CPU for a check that can
@@ -79,6 +84,7 @@ export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
       useNamedCSRFPrevention(CSRF_HEADERS),
       useExplainedRefusals(),
       useRequestBounds(),
+      ...(deps.trustedDocuments ? useTrustedDocuments(deps.trustedDocuments) : []),
       ...hardeningPlugins(deps),
       useOperationLogScope(),
       ...(deps.plugins ?? []),

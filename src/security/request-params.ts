@@ -47,6 +47,7 @@ function parseGet(request: Request) {
   return {
     operationName: searchParams.get('operationName') || undefined,
     query: searchParams.get('query') || undefined,
+    documentId: searchParams.get('documentId') ?? undefined,
     variables: jsonParam(searchParams, 'variables') as Record<string, unknown> | undefined,
     extensions: jsonParam(searchParams, 'extensions') as Record<string, unknown> | undefined,
   };

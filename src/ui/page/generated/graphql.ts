@@ -305,7 +305,7 @@ fragment PageError on Error {
   ... on BindNotAllowedError {
     state
   }
-}`) as unknown as TypedDocumentString<PageStartMutation, PageStartMutationVariables>;
+}`, {"hash":"sha256:d4844105cd9a288ec4644cb16513895ea59cc276d1752b7fa25c059942bc8f3b"}) as unknown as TypedDocumentString<PageStartMutation, PageStartMutationVariables>;
 export const PageStatusDocument = new TypedDocumentString(`
     query PageStatus($flowId: ID!) {
   unifyStatus(flowId: $flowId) {
@@ -367,7 +367,7 @@ fragment PageError on Error {
   ... on BindNotAllowedError {
     state
   }
-}`) as unknown as TypedDocumentString<PageStatusQuery, PageStatusQueryVariables>;
+}`, {"hash":"sha256:5da41382224357bc0a6750b115df07af819be92337dcf28dbf7070f519e141e2"}) as unknown as TypedDocumentString<PageStatusQuery, PageStatusQueryVariables>;
 export const PageWatchDocument = new TypedDocumentString(`
     subscription PageWatch($flowId: ID!) {
   unifyStatus(flowId: $flowId) {
@@ -429,7 +429,7 @@ fragment PageError on Error {
   ... on BindNotAllowedError {
     state
   }
-}`) as unknown as TypedDocumentString<PageWatchSubscription, PageWatchSubscriptionVariables>;
+}`, {"hash":"sha256:e23a11f9dcd75f8dcc561d107cfb314576ff844d61fd225985c3cc40ac335520"}) as unknown as TypedDocumentString<PageWatchSubscription, PageWatchSubscriptionVariables>;
 export const PageBindDocument = new TypedDocumentString(`
     mutation PageBind($input: BindPhoneInput!) {
   bindPhone(input: $input) {
@@ -491,4 +491,4 @@ fragment PageError on Error {
   ... on BindNotAllowedError {
     state
   }
-}`) as unknown as TypedDocumentString<PageBindMutation, PageBindMutationVariables>;
+}`, {"hash":"sha256:3755c9470f0e41466ece70f951fbcc893850a90e41adafa699d15b9356e93420"}) as unknown as TypedDocumentString<PageBindMutation, PageBindMutationVariables>;
