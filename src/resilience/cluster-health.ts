@@ -1,4 +1,4 @@
-import type { Cluster } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 /**
  * What a flow needs from a Redis Cluster: every slot served (a flow's keys may hash to any slot,
@@ -70,4 +70,17 @@ export async function clusterHealth(cluster: Cluster, timeoutMs: number): Promis
   if (answered.length > 0 && slotsOk < SLOTS) problems.push(`cluster: ${slotsOk} of ${SLOTS} slots served`);
   for (const master of failing) problems.push(`cluster: master ${master} is failing or unreachable from the other masters`);
   return { ok: problems.length === 0, state, slotsOk, problems };
+}
+
+/**
+ * A single-node client on a cluster node (REDIS_URL names a cluster, REDIS_CLUSTER is off): every
+ * key outside that node's slots is answered MOVED, so most flows fail while PING and a key that
+ * happens to live there succeed. Said as a problem, so /ready does not call such an instance ready.
+ */
+export async function clusterModeMismatch(redis: Redis, timeoutMs: number): Promise<string | undefined> {
+  const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), timeoutMs).unref());
+  const info = await Promise.race([redis.info('cluster').catch(() => undefined), timeout]);
+  return info && /^cluster_enabled:1/m.test(info)
+    ? 'redis: REDIS_URL names a node of a Redis Cluster; set REDIS_CLUSTER=on (keys on the other nodes answer MOVED)'
+    : undefined;
 }

@@ -3,7 +3,7 @@ import { ProveError } from '../prove/types.js';
 import type { Store } from '../store/store.js';
 import type { CircuitStateName } from './circuit-breaker.js';
 import { isCluster } from '../store/redis-client.js';
-import { clusterHealth } from './cluster-health.js';
+import { clusterHealth, clusterModeMismatch } from './cluster-health.js';
 
 /**
  * What /ready answers. Ready means: not draining, the store answers (and in Redis mode both
@@ -139,10 +139,11 @@ export function createReadiness(options: ReadinessOptions): Readiness {
         const known = credentials.get(probe.region);
         return !known || Date.now() - known.at > ttl;
       });
-      const clustered = options.redis && isCluster(options.redis.pub) ? options.redis.pub : undefined;
-      const [storeError, cluster] = await Promise.all([
+      const pub = options.redis?.pub;
+      const [storeError, cluster, mismatch] = await Promise.all([
         withTimeout(options.store.ping()),
-        clustered && clusterHealth(clustered, timeoutMs),
+        pub && isCluster(pub) ? clusterHealth(pub, timeoutMs) : undefined,
+        pub && !isCluster(pub) ? clusterModeMismatch(pub, timeoutMs) : undefined,
         ...stale.map(checkCredentials),
       ]);
       const problems: string[] = [];
@@ -150,6 +151,7 @@ export function createReadiness(options: ReadinessOptions): Readiness {
       if (draining) problems.push('draining: this instance is shutting down');
       if (storeError) problems.push(`store: ${storeError}`);
       if (cluster) problems.push(...cluster.problems);
+      if (mismatch) problems.push(mismatch);
 
       let pubsub: ReadinessReport['body']['checks']['pubsub'];
       if (options.redis) {

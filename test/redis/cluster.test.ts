@@ -152,6 +152,13 @@ describe.skipIf(!cluster)('two instances on a Redis Cluster', () => {
     }
   });
 
+  it('REDIS_CLUSTER left off on a cluster: /ready answers 503 and says to set it', async () => {
+    const gw = await instance({ REDIS_CLUSTER: 'off', REDIS_URL: `redis://${c.nodes[0]!.host}:${c.nodes[0]!.port}` });
+    const ready = await getJson(`${gw.url}/ready`);
+    expect(ready.status).toBe(503);
+    expect(ready.body.problems).toContainEqual(expect.stringMatching(/^redis: .*set REDIS_CLUSTER=on/));
+  });
+
   it('/ready: 200 with the cluster named ok and every slot served', async () => {
     const gw = await instance();
     const ready = await getJson(`${gw.url}/ready`);
