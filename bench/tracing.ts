@@ -130,7 +130,7 @@ export async function tracingRow({ env, rounds, loadMs, warmupMs, log }: Tracing
       notes:
         `flow(id) over 32 keep-alive connections and whole flows (startUnify + unifyStatus, 50 concurrent, 200 a round) to each gateway in turn, ` +
         `median of ${rounds} rounds in alternating order; baseline round-to-round spread ${fmt(noise * 100, 1)}%; host load average (1 min) ${loads[0]} at the start, ${loads[1]} at the end. "No tracing code": the commit before tracing was added, ` +
-        'built the same way. Tracing on exports OTLP http/json to a local stand-in collector; with tracing on the known-documents fast path is off (operations go through yoga, where their span is made).',
+        'built the same way. Tracing on exports OTLP http/json to a local stand-in collector: every operation runs through the one envelop pipeline, where its span is made.',
     };
   } finally {
     await stopAll(children);

@@ -15,12 +15,12 @@ import { createLiveLimits, type LiveGuard } from '../security/live-limits.js';
 import { compileProxyTrust } from '../security/address.js';
 import { liveRefusalWarning, type LiveTransport } from '../observability/live-refusal-log.js';
 import { originPolicy } from '../security/origin.js';
-import { createGatewayYoga, createMaskError } from '../graphql/yoga.js';
+import { createGatewayYoga } from '../graphql/yoga.js';
 import type { Plugin } from 'graphql-yoga';
 import { contextFor } from '../graphql/context.js';
-import { createKnownDocuments, type KnownDocumentsOptions } from '../fastpath/known-documents.js';
 import { attachGraphqlWs } from '../transport/ws.js';
 import { createOperationRunner } from '../graphql/operation.js';
+import { createHttpJsonTransport } from '../transport/http-json.js';
 import { createMetrics } from '../observability/metrics.js';
 import { refusedKeyWarning } from '../observability/refused-key-log.js';
 import { requestScope } from '../observability/request-id.js';
@@ -60,8 +60,8 @@ export interface GatewayOptions {
   plugins?: Plugin[];
   /** graphql-ws keepalive ping interval (default 12 s). */
   wsKeepAliveMs?: number;
-  /** Known query documents served without yoga's HTTP layer (default on; false turns it off; src/fastpath/known-documents.ts). */
-  knownDocuments?: false | Pick<KnownDocumentsOptions, 'onServed' | 'maxFlowAnswers'>;
+  /** Plain JSON POSTs answered without yoga's HTTP layer (default on; false sends them to yoga; src/transport/http-json.ts). */
+  httpJson?: false | { onServed?: () => void };
   /** The circuit breaker around Prove (defaults: 5 consecutive failures, a probe after 5 s). */
   breaker?: Omit<CircuitBreakerOptions, 'logger'>;
   /** /ready: how long a credential check is remembered (default 10 s). */
@@ -131,24 +131,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
 
   // Per gateway: several gateways in one process (tests) must not share counters.
   const metrics = createMetrics();
-  // One masking of unexpected errors for yoga and the fast path (src/graphql/yoga.ts).
-  const maskError = createMaskError(logger);
-  // One warning (at most a line a second) for API keys refused over HTTP, the fast path and graphql-ws.
+  // One warning (at most a line a second) for API keys refused over HTTP and graphql-ws.
   const onRefusedKey = refusedKeyWarning(logger);
-  // Queries yoga has validated before, from clients without Origin: node:http answers them (src/fastpath/known-documents.ts).
-  const knownDocuments =
-    // Traced operations go through yoga, where the operation's span is made.
-    options.knownDocuments === false || tracing
-      ? undefined
-      : createKnownDocuments({
-          yoga: () => yoga,
-          context: contextFor({ apiKeys, addressOf, flows: () => flowsReady, onRefusedKey }),
-          metrics,
-          production: config.production,
-          maskError,
-          logger,
-          ...options.knownDocuments,
-        });
   const yoga = createGatewayYoga({
     flows: () => flowsReady,
     apiKeys,
@@ -157,12 +141,12 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     logger,
     corsOrigins: config.corsOrigins,
     trustedDocuments: config.trustedDocuments,
-    plugins: [...metrics.plugins, ...(tracing?.plugins ?? []), ...(knownDocuments ? [knownDocuments.plugin] : []), ...(options.plugins ?? [])],
-    maskError,
+    plugins: [...metrics.plugins, ...(tracing?.plugins ?? []), ...(options.plugins ?? [])],
     onRefusedKey,
   });
   // Every operation of every transport runs through yoga's envelope (src/graphql/operation.ts).
   const runner = createOperationRunner(yoga, { documents: config.trustedDocuments.documents });
+  const httpJson = options.httpJson === false ? undefined : createHttpJsonTransport({ yoga, runner, logger, ...options.httpJson });
   const statusPage = config.statusPage
     ? createStatusPage({ graphqlPath: yoga.graphqlEndpoint, emulatorPath: emulator ? EMULATOR_PREFIX : undefined, logger })
     : undefined;
@@ -182,7 +166,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   // Set once the Prove client exists (after listen); until then /ready says credentials are unknown.
   let readiness: Readiness | undefined;
   const routes = createRoutes({
-    drain, emulator, readiness: () => readiness, statusPage, yoga, knownDocuments,
+    drain, emulator, readiness: () => readiness, statusPage, yoga, httpJson,
     liveStreams: liveStreams(yoga.graphqlEndpoint, liveGuard('sse')), graphiql: !config.production,
   });
   // Every log line written while a request is handled carries its request id (src/observability/request-id.ts).

@@ -4,7 +4,7 @@ import type { HttpDrain } from '../resilience/http-drain.js';
 import type { Readiness } from '../resilience/readiness.js';
 import { readBodyWithin } from '../security/body-limit.js';
 import type { GatewayYoga } from '../graphql/yoga.js';
-import type { KnownDocuments } from '../fastpath/known-documents.js';
+import type { HttpJsonTransport } from '../transport/http-json.js';
 import type { StatusPage } from '../ui/status-page.js';
 import { handleGraphiQLAsset } from '../ui/graphiql-assets.js';
 
@@ -19,7 +19,8 @@ export interface Routes {
   readiness: () => Readiness | undefined;
   statusPage: StatusPage | undefined;
   yoga: GatewayYoga;
-  knownDocuments: KnownDocuments | undefined;
+  /** Plain JSON POSTs without yoga's HTTP layer (src/transport/http-json.ts); undefined: everything through yoga. */
+  httpJson: HttpJsonTransport | undefined;
   /** Counts SSE and multipart streams against the live limits (src/transport/sse-live.ts); false: it answered 429. */
   liveStreams?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** GraphiQL's script, styles and workers under /graphiql-assets/ (outside production). */
@@ -33,10 +34,11 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
 
 /**
  * The gateway's node:http request handler: the emulator mount, /health, /ready, the status page,
- * and everything else (GraphQL, /metrics, GraphiQL) through yoga.
+ * plain JSON POSTs to /graphql through the thin JSON transport, and everything else (GraphQL,
+ * /metrics, GraphiQL) through yoga.
  */
 export function createRoutes(routes: Routes) {
-  const { drain, emulator, statusPage, yoga, knownDocuments } = routes;
+  const { drain, emulator, statusPage, yoga, httpJson } = routes;
   return (req: IncomingMessage, res: ServerResponse): void => {
     drain.track(req, res);
     const url = req.url ?? '/';
@@ -60,7 +62,7 @@ export function createRoutes(routes: Routes) {
     if (routes.liveStreams && !routes.liveStreams(req, res)) return;
     // Bodies are capped before yoga reads them (413, not a 500 or an unbounded buffer).
     void readBodyWithin(req, res).then((ok) => {
-      if (ok && !knownDocuments?.serve(req, res)) void yoga.handle(req, res, { req });
+      if (ok && !httpJson?.serve(req, res)) void yoga.handle(req, res, { req });
     });
   };
 }

@@ -26,8 +26,8 @@ const authorizationOf = (context: ServerContext): string | undefined => credenti
 
 /**
  * The GraphQL context of one request: the caller (public, or trusted by API key) and the flow
- * service; undefined for a key that matches none (yoga answers 401). Shared by yoga and the
- * known-documents fast path (src/fastpath/known-documents.ts), so both see the same caller.
+ * service; undefined for a key that matches none (answered 401). yoga builds it for the operations of
+ * every transport (src/graphql/operation.ts), so all see the same caller.
  */
 export function contextFor(deps: ContextDeps) {
   return async (initial: ServerContext & { request?: Request }): Promise<GraphQLContext | undefined> => {

@@ -29,7 +29,7 @@ export interface YogaDeps {
   trustedDocuments?: TrustedDocumentsOptions;
   /** More plugins, after the security ones (metrics: src/observability/metrics.ts). */
   plugins?: Plugin[];
-  /** How unexpected errors are masked (default createMaskError(logger)); the known-documents fast path is given the same one. */
+  /** How unexpected errors are masked (default createMaskError(logger)). */
   maskError?: GatewayMaskError;
 }
 
@@ -39,8 +39,8 @@ export const UNEXPECTED_ERROR_MESSAGE = 'Unexpected error.';
 export type GatewayMaskError = (error: unknown, message: string) => GraphQLError;
 
 /**
- * The gateway's masking of errors, for yoga (maskedErrors) and the known-documents fast path
- * alike: GraphQL errors of our own making pass as they are; anything else reaches the client as
+ * The gateway's masking of errors (yoga's maskedErrors, the masking plugin every transport's
+ * operations pass through): GraphQL errors of our own making pass as they are; anything else reaches the client as
  * `message` only, and its detail goes to the log.
  */
 export function createMaskError(logger: Logger): GatewayMaskError {

@@ -52,26 +52,6 @@ export interface GatewayMetrics {
   instrumentWebSocketServer(wss: WebSocketServer): void;
   /** A connection or subscription refused by its limit (src/security/live-limits.ts). */
   observeLiveRefusal(kind: LiveRefusal, transport: 'graphql-ws' | 'sse'): void;
-  /**
-   * An operation answered by the known-documents fast path (src/fastpath/known-documents.ts), counted
-   * in the series a yoga request touches: @envelop/prometheus' phases, request counter, duration,
-   * its error counter, and yoga's HTTP duration.
-   */
-  observeFastQuery(observation: FastQueryObservation): void;
-}
-
-export interface FastQueryObservation {
-  /** The selected operation's type (yoga's HTTP histogram). */
-  operationType: string;
-  /** The document's first operation's type (@envelop/prometheus labels by that one). */
-  envelopOperationType: string;
-  contextSeconds: number;
-  executeSeconds: number;
-  /** From the request's body parsed to the execution's end (the envelope's lifetime on yoga's path). */
-  totalSeconds: number;
-  httpSeconds: number;
-  statusCode: number;
-  errors: number;
 }
 
 export function createMetrics(): GatewayMetrics {
@@ -118,13 +98,6 @@ export function createMetrics(): GatewayMetrics {
     liveRefusals.inc({ kind, transport: 'graphql-ws' }, 0);
     if (kind !== 'subscriptions_per_socket') liveRefusals.inc({ kind, transport: 'sse' }, 0);
   }
-
-  let fastSeries:
-    | Record<'parse' | 'validate' | 'context' | 'execute' | 'duration' | 'http', Histogram | undefined> & {
-        requests: Counter | undefined;
-        errors: Counter | undefined;
-      }
-    | undefined;
 
   const scrape = async () => {
     const [own, proc] = await Promise.all([registry.metrics(), processMetrics().metrics()]);
@@ -223,29 +196,6 @@ export function createMetrics(): GatewayMetrics {
         return written;
       };
       return repo;
-    },
-    observeFastQuery: (o) => {
-      // The series exist once yoga has initialised its plugins (before any request is served).
-      const series = (fastSeries ??= {
-        parse: registry.getSingleMetric('graphql_envelop_phase_parse') as Histogram | undefined,
-        validate: registry.getSingleMetric('graphql_envelop_phase_validate') as Histogram | undefined,
-        context: registry.getSingleMetric('graphql_envelop_phase_context') as Histogram | undefined,
-        execute: registry.getSingleMetric('graphql_envelop_phase_execute') as Histogram | undefined,
-        duration: registry.getSingleMetric('graphql_envelop_request_duration') as Histogram | undefined,
-        requests: registry.getSingleMetric('graphql_envelop_request') as Counter | undefined,
-        errors: registry.getSingleMetric('graphql_envelop_error_result') as Counter | undefined,
-        http: registry.getSingleMetric('graphql_yoga_http_duration') as Histogram | undefined,
-      });
-      const labels = { operationType: o.envelopOperationType };
-      // Parse and validate are cache hits on a known document, as they are on yoga's path.
-      series.parse?.observe(labels, 0);
-      series.validate?.observe(labels, 0);
-      series.context?.observe(labels, o.contextSeconds);
-      series.execute?.observe(labels, o.executeSeconds);
-      series.duration?.observe(labels, o.totalSeconds);
-      series.requests?.inc(labels);
-      if (o.errors) series.errors?.inc({ ...labels, phase: 'execute' }, o.errors);
-      series.http?.observe({ method: 'POST', statusCode: o.statusCode, operationType: o.operationType }, o.httpSeconds);
     },
     observeLiveRefusal: (kind, transport) => liveRefusals.inc({ kind, transport }),
     instrumentWebSocketServer: (wss) => {

@@ -32,7 +32,7 @@ export class ApiKeys {
 /**
  * The credential a request presents, read in one place for every use: graphql-ws admission at
  * connect (src/transport/ws.ts, via src/app/gateway.ts) and the GraphQL context of each operation and HTTP request
- * (src/graphql/context.ts, the known-documents fast path). connectionParams.authorization (or
+ * (src/graphql/context.ts). connectionParams.authorization (or
  * .Authorization) when it is a string, otherwise the request's Authorization header (on
  * graphql-ws, the upgrade request's).
  */

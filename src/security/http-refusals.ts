@@ -11,20 +11,23 @@ const EXPLANATIONS: Record<number, string> = {
   415: 'Unsupported Content-Type: send a JSON body with Content-Type: application/json',
 };
 
+type FetchAPI = { Headers: typeof Headers; Response: typeof Response };
+
+/** The response with its explanation, or undefined when it needs none (not a bare 4xx). */
+export function explainedRefusal(response: Response, fetchAPI: FetchAPI): Response | undefined {
+  if (response.status < 400 || response.status >= 500 || response.body !== null) return undefined;
+  const message = EXPLANATIONS[response.status] ?? `${response.status} ${response.statusText || 'Request refused'}`;
+  const headers = new fetchAPI.Headers(response.headers);
+  headers.set('content-type', 'application/json; charset=utf-8');
+  return new fetchAPI.Response(JSON.stringify({ errors: [{ message }] }), { status: response.status, statusText: response.statusText, headers });
+}
+
 export function useExplainedRefusals(): Plugin {
   return {
     onResponse({ request, response, setResponse, fetchAPI }) {
-      if (response.status < 400 || response.status >= 500 || response.body !== null || request.method === 'HEAD') return;
-      const message = EXPLANATIONS[response.status] ?? `${response.status} ${response.statusText || 'Request refused'}`;
-      const headers = new fetchAPI.Headers(response.headers);
-      headers.set('content-type', 'application/json; charset=utf-8');
-      setResponse(
-        new fetchAPI.Response(JSON.stringify({ errors: [{ message }] }), {
-          status: response.status,
-          statusText: response.statusText,
-          headers,
-        }),
-      );
+      if (request.method === 'HEAD') return;
+      const explained = explainedRefusal(response, fetchAPI);
+      if (explained) setResponse(explained);
     },
   };
 }

@@ -7,24 +7,17 @@ import { badRequest, paramsBoundsError, type OperationParams } from './request-b
  * - GET: `variables` and `extensions` that are not JSON are the client's mistake, a 400 with a
  *   message (yoga's own GET parser lets JSON.parse throw, which reached clients as a masked
  *   "Unexpected error." and the log as an error).
- * - Every transport: variables and extensions deeper or larger than JSON_BOUNDS are refused with a
- *   400 (yoga's params hook: HTTP and SSE) or an operation error (the parse hook: graphql-ws and any
- *   other runner that hands its params to getEnveloped), before anything walks them.
+ * - Every transport: variables and extensions deeper or larger than JSON_BOUNDS are refused before
+ *   anything walks them, in the parse hook, which every operation passes (src/graphql/operation.ts
+ *   and yoga's own path): a 400 over HTTP, an operation error over graphql-ws.
  */
 export function useRequestBounds(): Plugin {
   return {
     onRequestParse({ request, setRequestParser }) {
       if (request.method === 'GET') setRequestParser(parseGet);
     },
-    onParams({ params }) {
-      const refusal = paramsBoundsError(params);
-      if (refusal) throw refusal;
-    },
     onParse({ context }) {
-      // HTTP requests were checked by onParams (they carry `request`); other runners were not.
-      const { request, params } = context as { request?: unknown; params?: OperationParams };
-      if (request) return;
-      const refusal = paramsBoundsError(params);
+      const refusal = paramsBoundsError((context as { params?: OperationParams }).params);
       if (refusal) throw refusal;
     },
   };

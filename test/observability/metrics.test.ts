@@ -124,6 +124,9 @@ describe('/metrics', () => {
     const name = `Probe${Math.random().toString(36).slice(2)}`;
     const res = await gw.raw({ query: `query ${name} { flow(id: "nope") { id } }`, operationName: name });
     expect(res.status).toBe(200);
+    // yoga's HTTP layer times the requests it serves (a GET here); the JSON transport's plain POSTs are in graphql_envelop_* only.
+    const get = await fetch(`${gw.graphqlUrl}?query=${encodeURIComponent(`query ${name} { __typename }`)}`, { headers: { 'x-graphql-yoga-csrf': '1' } });
+    expect(get.status).toBe(200);
     const text = await (await fetch(`${gw.url}/metrics`)).text();
     const m = parse(text);
     expect(value(m, 'graphql_envelop_request', { operationType: 'query' })).toBeGreaterThan(0);

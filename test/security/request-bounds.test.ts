@@ -62,7 +62,7 @@ describe('a gateway process under deeply nested input', () => {
 
   it('answers a known query with variables nested 10,000 and 30,000 deep 400 and stays up', async () => {
     child = await spawnGateway({});
-    // The first request makes the document known to the fast path; the second one used to stop the process.
+    // A query first, then the attack: once, the second one stopped the process.
     const first = await postText(child.graphqlUrl, JSON.stringify({ query: TYPENAME }));
     expect(first.status).toBe(200);
     // 30,000 levels: about as deep as the 64 KiB body cap allows.
@@ -94,7 +94,7 @@ describe('bounds on client JSON, every transport', () => {
     ['variables', 20],
     ['extensions', 10_000],
   ] as const)('POST with %s nested %i deep: 400 with a message', async (field, depth) => {
-    // Twice: once before the fast path knows the document, once after.
+    // Twice: the second one meets the parse cache warm.
     for (let i = 0; i < 2; i++) {
       const res = await postText(gw.graphqlUrl, deepBody(field, depth));
       expect(res.status).toBe(400);
