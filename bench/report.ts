@@ -17,12 +17,16 @@ export interface Report {
   date: Date;
   elapsedSeconds: number;
   quick: boolean;
+  /** The host's load averages (1, 5, 15 min) when the run started and ended. */
+  load: { start: number[]; end: number[] };
 }
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** BENCHMARKS.md: the table, how it was measured, and the analysis kept beside the bench (bench/ANALYSIS.md). */
-export function renderReport({ rows, machine, date, elapsedSeconds, quick }: Report): string {
+const loads = (values: number[]) => values.map((v) => v.toFixed(2)).join(' / ');
+
+export function renderReport({ rows, machine, date, elapsedSeconds, quick, load }: Report): string {
   const analysis = readFileSync(fileURLToPath(new URL('./ANALYSIS.md', import.meta.url)), 'utf8').trim();
   const lines = [
     '# Benchmarks',
@@ -31,6 +35,7 @@ export function renderReport({ rows, machine, date, elapsedSeconds, quick }: Rep
     '',
     `Measured ${date.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}, in ${Math.round(elapsedSeconds)} s.` +
       (quick ? ' **Quick run (BENCH_QUICK=1): shortened phases, numbers are rough.**' : ''),
+    `Load average (1 / 5 / 15 min): ${loads(load.start)} at the start, ${loads(load.end)} at the end.`,
     'Every row is measured side by side in this one run; the machine is shared and noisy, so compare ratios and',
     'orders of magnitude, not absolute times, across runs.',
     '',
@@ -54,7 +59,7 @@ export function renderReport({ rows, machine, date, elapsedSeconds, quick }: Rep
     'the bench process only generates load, with raw keep-alive HTTP/1.1 connections (bench/lib/http.ts) and one',
     'WebSocket per graphql-ws subscriber (bench/lib/subscribers.ts). Gateways run with `NODE_ENV=production`',
     'against a standalone emulator (`PROVE_BASE_URL`), as a deployment would; the two references too.',
-    '`BENCH_QUICK=1` shortens every phase; `BENCH_ONLY=throughput,latency,subscriptions,events,token,calls,burst,tracing,webhooks` runs',
+    '`BENCH_QUICK=1` shortens every phase; `BENCH_ONLY=throughput,cpu,openloop,subscriptions,events,token,calls,burst,tracing,fairness,webhooks` runs',
     'some rows (and writes no report); `BENCH_PROFILE=1` writes a `--cpu-prof` profile per gateway into',
     '`bench/.profiles/`.',
     '',
