@@ -201,3 +201,57 @@ describe.skipIf(!bin)('a Redis Cluster that loses a master', () => {
     expect(last!.status).toBe(503);
   });
 });
+
+/**
+ * Three masters with a replica each: the master owning a watched flow's channel is killed, its
+ * replica takes over, the cluster client re-subscribes the channel on it, and the flow finished
+ * afterwards reaches the subscriber (by the message, or by the re-read after re-subscribing).
+ */
+describe.skipIf(!bin)('a Redis Cluster whose master fails over to its replica', () => {
+  let own: RedisCluster;
+  let prove: SharedProve;
+  let admin: Cluster;
+  const gateways: TestGateway[] = [];
+  let client: Client | undefined;
+  const watches: Watch[] = [];
+
+  beforeAll(async () => {
+    [own, prove] = await Promise.all([startRedisCluster(bin!, { replicas: true }), startSharedProve()]);
+    admin = new Cluster(own.nodes);
+  });
+  afterAll(async () => {
+    for (const w of watches) w.stop();
+    await client?.dispose();
+    await Promise.all(gateways.map((gw) => gw.close()));
+    admin?.disconnect();
+    await prove?.close();
+    await own?.close();
+  });
+
+  it('a subscriber whose flow channel lived on the killed master still gets the final state; /ready is 200 once the replica took over', async () => {
+    const env = { REDIS_URL: own.url, REDIS_CLUSTER: 'on', PROVE_RATE_LIMIT: '10000', ...prove.env };
+    const [a, b] = await Promise.all([startGateway(env), startGateway(env)]);
+    gateways.push(a, b);
+    client = liveClient(b.graphqlUrl, trusted);
+    // Flows until one's channel hashes to the first master's slots (a third of them do).
+    const portOf = async (key: string) => Number(admin.slots[Number(await admin.call('CLUSTER', 'KEYSLOT', key))]![0]!.split(':')[1]);
+    let chosen: Awaited<ReturnType<typeof started>> | undefined;
+    for (let i = 0; i < 30 && !chosen; i++) {
+      const flow = await started(a, { possessionType: 'MOBILE', phoneNumber: '2001004014', clientRequestId: `failover-${Date.now()}-${i}` }, trusted);
+      if ((await portOf(flowChannel(flowKey(flow.flow.id)))) === own.nodes[0]!.port) chosen = flow;
+    }
+    expect(chosen).toBeDefined();
+    const watch = watchWs(client, chosen!.flow.id);
+    watches.push(watch);
+    expect(stateOf(await watch.event(0))).toBe('PENDING');
+
+    await own.kill(0);
+    // Its replica takes over once the others agree it failed (cluster-node-timeout, 2 s here).
+    await eventually(async () => (await getJson(`${b.url}/ready`)).status === 200, 'B ready after the failover', 20_000);
+    await prove.sim.authenticate({ authToken: chosen!.authToken, otp: '1234' });
+    // A finishes the flow (a retry while A's client learns the new slot map is a retryable UpstreamError).
+    await eventually(async () => (await status(a, chosen!.flow.id, trusted)).__typename === 'UnifyStatusPayload', 'A to finish the flow', 20_000);
+    expect(await watch.ended).toEqual({ how: 'complete' });
+    expect(watch.events.map(stateOf)).toEqual(['PENDING', 'VERIFIED']);
+  });
+});

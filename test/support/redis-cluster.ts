@@ -11,14 +11,14 @@ import { freePort, redisServerBin } from '../resilience/support.js';
  * REDIS_CLUSTER=on. `.ci/run` starts one and names it in REDIS_CLUSTER_URL; without that variable
  * a suite starts its own on free ports (each node its own redis-server in a temporary directory,
  * the slots split three ways), and stops it after. A suite that kills a master always starts its
- * own.
+ * own (with replicas when it tests a failover).
  */
 
 export interface RedisCluster {
   /** REDIS_URL for the gateway: the seed nodes, comma-separated. */
   url: string;
   nodes: { host: string; port: number }[];
-  /** SIGKILL one node (its own clusters only): its slots are then unserved (no replicas). */
+  /** SIGKILL one node (its own clusters only): its slots are unserved until its replica, if any, takes over. */
   kill(index: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -31,10 +31,15 @@ const until = async (probe: () => Promise<boolean>, what: string, timeoutMs: num
   }
 };
 
-/** Three cluster-enabled redis-servers joined into one cluster; resolves once it says cluster_state:ok. */
-export async function startRedisCluster(bin: string, ports?: number[]): Promise<RedisCluster> {
+/**
+ * Three cluster-enabled redis-servers joined into one cluster, and with `replicas` one replica of
+ * each master (nodes 3, 4, 5 replicate 0, 1, 2); resolves once it says cluster_state:ok and every
+ * replica is in sync.
+ */
+export async function startRedisCluster(bin: string, { replicas = false }: { replicas?: boolean } = {}): Promise<RedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'unify-cluster-'));
-  const chosen = ports ?? [await freePort(), await freePort(), await freePort()];
+  const chosen: number[] = [];
+  for (let i = 0; i < (replicas ? 6 : 3); i++) chosen.push(await freePort());
   const procs: ChildProcess[] = chosen.map((port) =>
     spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`,
       '--cluster-node-timeout', '2000', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' }),
@@ -50,12 +55,25 @@ export async function startRedisCluster(bin: string, ports?: number[]): Promise<
     for (const a of admins) a.on('error', () => {}); // refused until each server listens
     await Promise.all(admins.map((a) => a.ping()));
     const third = Math.floor(16384 / 3);
-    await Promise.all(admins.map((a, i) => a.call('CLUSTER', 'ADDSLOTSRANGE', String(i * third), String(i === 2 ? 16383 : (i + 1) * third - 1))));
+    const masters = admins.slice(0, 3);
+    await Promise.all(masters.map((a, i) => a.call('CLUSTER', 'ADDSLOTSRANGE', String(i * third), String(i === 2 ? 16383 : (i + 1) * third - 1))));
     for (const port of chosen.slice(1)) await admins[0]!.call('CLUSTER', 'MEET', '127.0.0.1', String(port));
     await until(async () => {
       const infos = await Promise.all(admins.map((a) => a.call('CLUSTER', 'INFO') as Promise<string>));
-      return infos.every((info) => info.includes('cluster_state:ok') && info.includes('cluster_known_nodes:3'));
+      return infos.every((info) => info.includes('cluster_state:ok') && info.includes(`cluster_known_nodes:${chosen.length}`));
     }, 'the cluster to form', 20_000);
+    if (replicas) {
+      const ids = await Promise.all(masters.map((a) => a.call('CLUSTER', 'MYID') as Promise<string>));
+      // A replica can follow a master only once it has heard of it over the cluster bus.
+      await until(async () => {
+        await Promise.all(admins.slice(3).map((a, i) => a.call('CLUSTER', 'REPLICATE', ids[i]!)));
+        return true;
+      }, 'the replicas to follow their masters', 20_000);
+      await until(async () => {
+        const roles = await Promise.all(admins.slice(3).map((a) => a.info('replication')));
+        return roles.every((info) => info.includes('master_link_status:up'));
+      }, 'the replicas to sync', 20_000);
+    }
   } catch (error) {
     await stopAll();
     throw error;
