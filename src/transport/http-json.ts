@@ -9,7 +9,8 @@ import { UNEXPECTED_ERROR_MESSAGE, type GatewayYoga } from '../graphql/yoga.js';
 /**
  * A thin GraphQL-over-HTTP transport on node:http for the one request shape backends and apps send
  * over and over: `POST /graphql`, `Content-Type: application/json`, a JSON object body
- * `{ query, variables?, operationName?, extensions? }`, no `Origin`. It moves bytes only: the
+ * `{ query?, documentId?, variables?, operationName?, extensions? }` (a text, or a trusted document's
+ * id: src/graphql/trusted-documents.ts), no `Origin`. It moves bytes only: the
  * operation runs through the one runner (src/graphql/operation.ts), so parsing, validation,
  * limits, the caller, masking, suggestions, metrics and tracing are the plugins' doing, exactly as
  * on yoga's path; the result is serialised as yoga's regular result processor does (status from
@@ -60,10 +61,11 @@ function paramsOf(body: Buffer): OperationParams | undefined {
   }
   if (!isPlainObject(params)) return undefined;
   for (const key in params) {
-    if (key !== 'query' && key !== 'variables' && key !== 'operationName' && key !== 'extensions') return undefined;
+    if (key !== 'query' && key !== 'variables' && key !== 'operationName' && key !== 'extensions' && key !== 'documentId') return undefined;
   }
   const { query, variables, operationName, extensions } = params;
-  if (typeof query !== 'string') return undefined;
+  // No text is the shape of a trusted document sent by id (`documentId` or the APQ extension): the runner resolves it.
+  if (!optional(query, (v) => typeof v === 'string')) return undefined;
   if (!optional(variables, isPlainObject) || !optional(extensions, isPlainObject)) return undefined;
   if (!optional(operationName, (v) => typeof v === 'string')) return undefined;
   return params as OperationParams;

@@ -9,7 +9,8 @@ import { startGateway, type TestGateway } from '../support/gateway.js';
 import { FlowDocument, StartUnifyDocument, WatchStatusDocument } from '../generated/graphql.js';
 
 /**
- * Trusted documents on every transport: yoga's POST, GET and SSE, and graphql-ws. A request may
+ * Trusted documents on every transport: the thin JSON transport's POST, yoga's POST, GET and SSE,
+ * and graphql-ws. A request may
  * name a document of the manifest by `documentId` or by the APQ extension; with
  * TRUSTED_DOCUMENTS_ONLY nothing else runs, whichever transport carries it. Hostile ids are typed
  * 400s (or graphql-ws error messages), never a 500 or a crash.
@@ -27,10 +28,17 @@ interface Answer {
   body: { data?: any; errors?: { message: string; extensions?: { code?: string } }[] };
 }
 
-async function post(gw: TestGateway, body: unknown): Promise<Answer> {
+/** Which transport answers a plain POST: the thin JSON transport takes one `Accept` value, yoga's HTTP layer a list. */
+type Via = 'http-json' | 'yoga';
+const ACCEPT: Record<Via, string> = {
+  'http-json': 'application/graphql-response+json',
+  yoga: 'application/graphql-response+json, application/json;q=0.9',
+};
+
+async function post(gw: TestGateway, body: unknown, via: Via = 'http-json'): Promise<Answer> {
   const res = await fetch(gw.graphqlUrl, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+    headers: { 'content-type': 'application/json', accept: ACCEPT[via] },
     body: JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as Answer['body'] };
@@ -116,8 +124,9 @@ function countingPlugin() {
 describe('trusted documents, texts allowed', () => {
   let gw: TestGateway;
   const counting = countingPlugin();
+  let servedByHttpJson = 0;
   beforeAll(async () => {
-    gw = await startGateway({ TRUSTED_DOCUMENTS: MANIFEST }, { plugins: [counting.plugin] });
+    gw = await startGateway({ TRUSTED_DOCUMENTS: MANIFEST }, { plugins: [counting.plugin], httpJson: { onServed: () => servedByHttpJson++ } });
   });
   afterAll(() => gw?.close());
 
@@ -127,8 +136,12 @@ describe('trusted documents, texts allowed', () => {
     const id = start.body.data.startUnify.flow.id as string;
     const byId = { documentId: idOf(FlowDocument), variables: { id } };
     const byHash = { extensions: apq(FlowDocument), variables: { id } };
+    const before = servedByHttpJson;
+    const thin = [await post(gw, byId), await post(gw, byId), await post(gw, byHash)];
+    expect(servedByHttpJson - before).toBe(3);
     const answers = [
-      await post(gw, byId), await post(gw, byId), await post(gw, byHash),
+      ...thin,
+      await post(gw, byId, 'yoga'), await post(gw, byHash, 'yoga'),
       await get(gw, byId), await get(gw, byHash),
       await ws(gw, byId), await ws(gw, byHash),
       // The bare hex form of the id, and the id beside its own text, are the same document.
@@ -170,9 +183,9 @@ describe('trusted documents, texts allowed', () => {
     ['an APQ hash that is not a string', () => ({ extensions: { persistedQuery: { version: 1, sha256Hash: ['x'] } } }), 'DOCUMENT_ID_INVALID'],
     ['neither a text nor an id', () => ({ variables: {} }), 'DOCUMENT_REQUIRED'],
   ];
-  it.each(hostile)('%s: a typed 400 on POST and SSE, an error message on graphql-ws', async (_, body, code) => {
+  it.each(hostile)('%s: a typed 400 on POST (both transports) and SSE, an error message on graphql-ws', async (_, body, code) => {
     const params = { variables: { id: 'x' }, ...body() };
-    for (const answer of [await post(gw, params), await sse(gw, params)]) {
+    for (const answer of [await post(gw, params), await post(gw, params, 'yoga'), await sse(gw, params)]) {
       expect(answer.status, JSON.stringify(answer.body)).toBe(400);
       expect(codeOf(answer)).toBe(code);
     }
@@ -201,7 +214,7 @@ describe('TRUSTED_DOCUMENTS_ONLY=on', () => {
     expect((await gw.sim.stats()).calls['/v3/unify'] ?? 0).toBe(0);
     const text = { query: '{ __typename }' };
     const watch = { query: print(WatchStatusDocument), variables: { flowId: 'x' } };
-    for (const answer of [await post(gw, text), await get(gw, text), await sse(gw, watch)]) {
+    for (const answer of [await post(gw, text), await post(gw, text, 'yoga'), await get(gw, text), await sse(gw, watch)]) {
       expect(answer.status, JSON.stringify(answer.body)).toBe(400);
       expect(codeOf(answer)).toBe('TRUSTED_DOCUMENTS_ONLY');
       expect(answer.body.data).toBeUndefined();
@@ -215,6 +228,7 @@ describe('TRUSTED_DOCUMENTS_ONLY=on', () => {
     const id = start.body.data.startUnify.flow.id as string;
     for (const answer of [
       await post(gw, { query: textOf(FlowDocument), variables: { id } }),
+      await post(gw, { documentId: idOf(FlowDocument), variables: { id } }, 'yoga'),
       await get(gw, { documentId: idOf(FlowDocument), variables: { id } }),
       await ws(gw, { documentId: idOf(FlowDocument), variables: { id } }),
       await ws(gw, { query: textOf(FlowDocument), variables: { id } }),
