@@ -14,6 +14,7 @@ import { useExplainedRefusals } from '../security/http-refusals.js';
 import { useRequestBounds } from '../security/request-params.js';
 import { refusedKeyWarning, type RefusedKeyWarning } from '../observability/refused-key-log.js';
 import { useOperationLogScope } from '../observability/log-scope-plugin.js';
+import { useParseFailureCode } from './parse-failure-code.js';
 import { useTrustedDocuments, type TrustedDocumentsOptions } from './trusted-documents-plugin.js';
 
 export interface YogaDeps {
@@ -87,6 +88,7 @@ export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
       ...(deps.trustedDocuments ? useTrustedDocuments(deps.trustedDocuments) : []),
       ...hardeningPlugins(deps),
       useOperationLogScope(),
+      useParseFailureCode(),
       ...(deps.plugins ?? []),
     ],
     // Unexpected errors reach clients as "Unexpected error." only; their detail goes to the log.

@@ -5,6 +5,7 @@ import { CloseCode } from 'graphql-ws';
 import type { OperationResult, OperationRunner, ReadyOperation } from '../graphql/operation.js';
 import type { RequestIdentity } from '../security/address.js';
 import { bindGraphqlWs, type WsLog } from './ws-binding.js';
+import { formatted, wireResult } from './wire-result.js';
 import { connectionParamsProblem } from '../security/request-bounds.js';
 import { wsLiveHolds } from './ws-live.js';
 import type { LiveGuard } from '../security/live-limits.js';
@@ -107,10 +108,12 @@ export function attachGraphqlWs(server: Server, path: string, runner: OperationR
         live?.release(ctx.extra.socket, id);
         finished(ctx, id);
       },
-      onError: (ctx, id) => {
+      onError: (ctx, id, _payload, errors) => {
         live?.release(ctx.extra.socket, id);
         finished(ctx, id);
+        return formatted(errors);
       },
+      onNext: (_ctx, _id, _payload, _args, result) => wireResult(result),
       execute: run,
       subscribe: run,
       onSubscribe: async (ctx, id, payload) => {
