@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { print } from 'graphql';
 import { BindPhoneDocument, FlowDocument, StartUnifyDocument, UnifyStatusDocument, WatchStatusDocument } from '../generated/graphql.js';
 
@@ -68,6 +70,26 @@ export const queryText = (ids: readonly string[]) =>
     flowIdText(ids).map((id) => `{ flow(id: ${JSON.stringify(id)}) { id state phoneNumber correlationId } }`),
   );
 
+/** The trusted documents manifest the fuzzed gateway loads (TRUSTED_DOCUMENTS). */
+export const MANIFEST = fileURLToPath(new URL('../generated/persisted-documents.json', import.meta.url));
+const MANIFEST_IDS = Object.keys(JSON.parse(readFileSync(MANIFEST, 'utf8')) as Record<string, string>);
+
+/** A `documentId` (as JSON text): the manifest's ids in both forms, unknown hashes, huge strings, and any other JSON. */
+export const documentIdText = (ids: readonly string[]): fc.Arbitrary<string> =>
+  fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom(...MANIFEST_IDS, ...MANIFEST_IDS.map((id) => id.replace(/^sha256:/, ''))).map((id) => JSON.stringify(id)) },
+    fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 64, maxLength: 64 }).map((hex) => JSON.stringify(`sha256:${hex}`)),
+    repeat('a', 100, 70_000).map((id) => JSON.stringify(id)),
+    anyText(80).map((id) => JSON.stringify(id)),
+    jsonText(ids),
+  );
+
+/** `extensions` carrying the APQ extension, well-formed or not. */
+export const apqExtensionText = (ids: readonly string[]): fc.Arbitrary<string> =>
+  fc
+    .record({ version: fc.oneof(fc.constant('1'), jsonText(ids)), sha256Hash: documentIdText(ids) })
+    .map(({ version, sha256Hash }) => `{"persistedQuery":{"version":${version},"sha256Hash":${sha256Hash}}}`);
+
 /** JSON text for a value: ordinary JSON, deep nesting, huge sizes, and text that is not JSON at all. */
 export const jsonText = (ids: readonly string[]): fc.Arbitrary<string> =>
   fc.oneof(
@@ -116,9 +138,10 @@ export const postBody = (ids: readonly string[]) =>
             query: fc.oneof({ weight: 5, arbitrary: queryText(ids).map((q) => JSON.stringify(q)) }, jsonText(ids)),
             variables: jsonText(ids),
             operationName: fc.oneof(fc.constantFrom('"Q"', '"A"', 'null', '""', '1', '[]'), anyText(20).map((s) => JSON.stringify(s))),
-            extensions: jsonText(ids),
+            extensions: fc.oneof({ weight: 3, arbitrary: jsonText(ids) }, apqExtensionText(ids)),
+            documentId: documentIdText(ids),
           },
-          { requiredKeys: ['query'] },
+          { requiredKeys: [] },
         )
         .map((members) => `{${Object.entries(members).map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`),
     },
@@ -186,7 +209,8 @@ export const getPath = (ids: readonly string[]) =>
             query: queryText(ids).map((q) => `query=${encodeURIComponent(q)}`),
             variables: fc.oneof(jsonText(ids).map((v) => `variables=${encodeURIComponent(v)}`), fc.constantFrom('variables=%7B', 'variables=%', 'variables=%E0%A4%A', 'variables', 'variables=&variables=1')),
             operationName: anyText(20).map((s) => `operationName=${encodeURIComponent(s)}`),
-            extensions: jsonText(ids).map((v) => `extensions=${encodeURIComponent(v)}`),
+            extensions: fc.oneof({ weight: 3, arbitrary: jsonText(ids) }, apqExtensionText(ids)).map((v) => `extensions=${encodeURIComponent(v)}`),
+            documentId: documentIdText(ids).map((v) => `documentId=${encodeURIComponent(v.startsWith('"') ? (JSON.parse(v) as string) : v)}`),
             extra: fc.constantFrom('query=1', 'query=', '&&&', 'a=%ZZ', '%', '__proto__=1', 'query[]=x'),
           },
           { requiredKeys: ['query'] },
@@ -238,10 +262,19 @@ export const wsFrame = (ids: readonly string[]): fc.Arbitrary<WsFrame> =>
     {
       weight: 6,
       arbitrary: fc
-        .record({ id: wsId, query: fc.oneof({ weight: 4, arbitrary: queryText(ids).map((q) => JSON.stringify(q)) }, jsonText(ids)), variables: jsonText(ids), extensions: jsonText(ids) }, { requiredKeys: ['id', 'query'] })
-        .map(({ id, query, variables, extensions }) => ({
+        .record(
+          {
+            id: wsId,
+            query: fc.oneof({ weight: 4, arbitrary: queryText(ids).map((q) => JSON.stringify(q)) }, jsonText(ids), fc.constant('""')),
+            variables: jsonText(ids),
+            extensions: fc.oneof({ weight: 3, arbitrary: jsonText(ids) }, apqExtensionText(ids)),
+            documentId: documentIdText(ids),
+          },
+          { requiredKeys: ['id', 'query'] },
+        )
+        .map(({ id, query, variables, extensions, documentId }) => ({
           kind: 'text' as const,
-          text: `{"id":${id},"type":"subscribe","payload":{"query":${query}${variables ? `,"variables":${variables}` : ''}${extensions ? `,"extensions":${extensions}` : ''}}}`,
+          text: `{"id":${id},"type":"subscribe","payload":{"query":${query}${variables ? `,"variables":${variables}` : ''}${extensions ? `,"extensions":${extensions}` : ''}${documentId ? `,"documentId":${documentId}` : ''}}}`,
         })),
     },
     {

@@ -8,7 +8,7 @@ import { TEST_API_KEY } from '../support/gateway.js';
 import { EMULATOR_CLIENT_SECRET, startUpstream, type Upstream } from '../security/support.js';
 import { inBatches } from '../live/support.js';
 import {
-  START, accept, contentType, extraHeaders, getPath, method, postBody, rawRequest, sseRequest, wsSession, type WsFrame,
+  MANIFEST, START, accept, contentType, extraHeaders, getPath, method, postBody, rawRequest, sseRequest, wsSession, type WsFrame,
 } from './arbitraries.js';
 
 /**
@@ -310,6 +310,8 @@ beforeAll(async () => {
     GATEWAY_API_KEYS: TEST_API_KEY, ...upstream.env,
     // The fuzzing client is the gateway's own proxy: the Forwarded headers it makes up are parsed.
     TRUSTED_PROXIES: '127.0.0.1', TRUST_PROXY_HEADER: process.env.FUZZ_PROXY_HEADER ?? 'forwarded',
+    // Requests may name these documents by id (documentId, the APQ extension), hostile ids among them.
+    TRUSTED_DOCUMENTS: MANIFEST,
   });
   // Two other users' flows, started by the operator's backend: nothing of theirs may reach a fuzzing caller but what their id shows anyone.
   for (const phoneNumber of victimNumbers) {
