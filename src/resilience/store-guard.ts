@@ -32,9 +32,13 @@ export class StoreUnavailableError extends UpstreamError {
   }
 }
 
-/** Errors node-redis and ioredis raise while the server is unreachable. */
+/**
+ * Errors node-redis and ioredis raise while the server is unreachable; on a Redis Cluster also
+ * while a master is down or being replaced (CLUSTERDOWN, TRYAGAIN, MASTERDOWN, or the client
+ * running out of redirections or nodes to ask).
+ */
 const CONNECTION_ERROR =
-  /offline|client is closed|connection is closed|socket closed|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|max retries per request|Stream isn't writeable|connect(ion)? timeout|LOADING/i;
+  /offline|client is closed|connection is closed|socket closed|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|max retries per request|Stream isn't writeable|connect(ion)? timeout|LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|Cluster redirections|slots cache|startup nodes|Cluster isn't ready|subscriber for/i;
 
 /** Whether an error means "the store is not reachable right now" (as opposed to a bug or a domain refusal). */
 export function isStoreOutage(error: unknown): boolean {

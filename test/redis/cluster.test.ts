@@ -187,7 +187,7 @@ describe.skipIf(!bin)('a Redis Cluster that loses a master', () => {
     await own?.close();
   });
 
-  it('/ready answers 503 naming the cluster once a master is killed (no replica takes over)', async () => {
+  it('a master killed (no replica takes over): /ready answers 503 naming the cluster; a start is a retryable UpstreamError that never reached Prove', async () => {
     gw = await startGateway({ REDIS_URL: own.url, REDIS_CLUSTER: 'on', ...prove.env });
     expect((await getJson(`${gw.url}/ready`)).status).toBe(200);
     await own.kill(2);
@@ -199,6 +199,14 @@ describe.skipIf(!bin)('a Redis Cluster that loses a master', () => {
     // The nodes agree on the failure (cluster-node-timeout, 2 s here): the state itself says so.
     await eventually(async () => (last = await getJson(`${gw!.url}/ready`)).body.checks.cluster.state === 'fail', 'cluster_state:fail', 15_000);
     expect(last!.status).toBe(503);
+
+    // Every node now refuses commands (CLUSTERDOWN): a start is a retryable UpstreamError, and
+    // nothing reaches Prove, since the start could not be reserved first.
+    const unifyCalls = async () => ((await prove.sim.stats()) as unknown as { calls: Record<string, number> }).calls['/v3/unify'] ?? 0;
+    const before = await unifyCalls();
+    const refused = await start(gw, { possessionType: 'MOBILE', phoneNumber: '2001004014', clientRequestId: `down-${Date.now()}` }, trusted);
+    expect(refused).toMatchObject({ __typename: 'UpstreamError', retryable: true });
+    expect(await unifyCalls()).toBe(before);
   });
 });
 
