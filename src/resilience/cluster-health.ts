@@ -39,14 +39,16 @@ export async function clusterHealth(cluster: Cluster, timeoutMs: number): Promis
   const masters = cluster.nodes('master');
   const problems: string[] = [];
   if (masters.length === 0) return { ok: false, state: 'unknown', slotsOk: 0, problems: ['cluster: no master reachable'] };
-  const timeout = () => new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref());
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)));
+  timeout.catch(() => {});
   const answers = await Promise.all(
     masters.map(async (node) => {
       const name = `${node.options.host}:${node.options.port}`;
       try {
         const [info, nodes] = await Promise.race([
           Promise.all([node.call('CLUSTER', 'INFO') as Promise<string>, node.call('CLUSTER', 'NODES') as Promise<string>]),
-          timeout(),
+          timeout,
         ]);
         return { name, info, nodes };
       } catch (error) {
@@ -54,7 +56,7 @@ export async function clusterHealth(cluster: Cluster, timeoutMs: number): Promis
         return undefined;
       }
     }),
-  );
+  ).finally(() => clearTimeout(timer));
   const answered = answers.filter((a) => a !== undefined);
   let state = 'unknown';
   let slotsOk = 0;
@@ -78,8 +80,9 @@ export async function clusterHealth(cluster: Cluster, timeoutMs: number): Promis
  * happens to live there succeed. Said as a problem, so /ready does not call such an instance ready.
  */
 export async function clusterModeMismatch(redis: Redis, timeoutMs: number): Promise<string | undefined> {
-  const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), timeoutMs).unref());
-  const info = await Promise.race([redis.info('cluster').catch(() => undefined), timeout]);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
+  const info = await Promise.race([redis.info('cluster').catch(() => undefined), timeout]).finally(() => clearTimeout(timer));
   return info && /^cluster_enabled:1/m.test(info)
     ? 'redis: REDIS_URL names a node of a Redis Cluster; set REDIS_CLUSTER=on (keys on the other nodes answer MOVED)'
     : undefined;
