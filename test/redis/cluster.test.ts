@@ -131,21 +131,24 @@ describe.skipIf(!cluster)('two instances on a Redis Cluster', () => {
     const survivor = new Cluster(c.nodes);
     try {
       const name = `flow-test-${Date.now()}`;
-      const held = await takeLease(redisLocks(doomed), name, 600);
+      // Two seconds, renewed every third of that: room for a loaded machine's late timers.
+      const held = await takeLease(redisLocks(doomed), name, 2_000);
       expect(held).toBeDefined();
       const rival = redisLocks(survivor);
-      expect(await rival.acquire(name, 600)).toBeUndefined();
-      // Renewed while its holder lives, past several times its time to live.
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(await rival.acquire(name, 2_000)).toBeUndefined();
+      // Renewed while its holder lives, past its time to live.
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
       expect(held!.kept).toBe(true);
       expect(await rival.held(name)).toBe(true);
       // The holder's connection dies (as with SIGKILL): no release, no more renewals.
       doomed.disconnect();
       expect(await waitWhileHeld(rival, name, 10_000)).toBe(true);
-      const taken = await rival.acquire(name, 600);
+      const taken = await rival.acquire(name, 2_000);
       expect(taken).toBeDefined();
       await taken!();
       expect(await rival.held(name)).toBe(false);
+      // Stops the dead holder's renewal timer (its release fails: its connection is gone).
+      await held!.release();
     } finally {
       doomed.disconnect();
       survivor.disconnect();
