@@ -147,8 +147,6 @@ describe.skipIf(!cluster)('two instances on a Redis Cluster', () => {
       expect(taken).toBeDefined();
       await taken!();
       expect(await rival.held(name)).toBe(false);
-      // Stops the dead holder's renewal timer (its release fails: its connection is gone).
-      await held!.release();
     } finally {
       doomed.disconnect();
       survivor.disconnect();
