@@ -39,7 +39,7 @@ export function createFlowService(config: Config, parts: FlowServiceParts): Flow
       defaultRegion: proveRegions.defaultRegion,
     },
     wrapWatch: resumableWatches(logger),
-    repo: metrics.instrumentRepository(new FlowRepository(guardKeyv(store.keyv, storeLog), now, undefined, guardWrites(store.writes, storeLog))),
+    repo: metrics.instrumentRepository(new FlowRepository(guardKeyv(store.keyv, storeLog), now, logger, guardWrites(store.writes, storeLog))),
     events,
     locks: redis ? guardLocks(redisLocks(redis.pub), redis.pub, storeLog) : processLocks(),
     phonePolicy: { sandbox: proveRegions.sandbox, allowedCountries: config.allowedCountries },

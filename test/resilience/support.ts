@@ -60,6 +60,8 @@ export interface OwnRedisOptions {
    * (`appendonly yes`, `appendfsync always`). Off: no persistence at all.
    */
   appendOnly?: boolean;
+  /** With appendOnly: `everysec` (Redis' default with AOF) instead of `always`. */
+  appendFsync?: 'always' | 'everysec';
 }
 
 export async function startOwnRedis(bin: string, options: OwnRedisOptions = {}): Promise<OwnRedis> {
@@ -82,7 +84,7 @@ export async function startOwnRedis(bin: string, options: OwnRedisOptions = {}):
   };
 
   const start = async () => {
-    const persistence = options.appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+    const persistence = options.appendOnly ? ['--appendonly', 'yes', '--appendfsync', options.appendFsync ?? 'always'] : ['--appendonly', 'no'];
     child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir], {
       stdio: 'ignore',
     });
