@@ -41,6 +41,16 @@ describe('phone numbers', () => {
     expect(fieldOf(() => normalisePhoneNumber('+44 7911 123456', { sandbox: false, allowedCountries: ['US'] }))).toBe('phoneNumber');
   });
 
+  it('a number read before is judged again under each policy (what is remembered of it is the reading, not the verdict)', () => {
+    for (let i = 0; i < 3; i++) {
+      expect(normalisePhoneNumber('2001004016', sandbox)).toBe('+12001004016');
+      expect(fieldOf(() => normalisePhoneNumber('2001004016', production))).toBe('phoneNumber');
+      expect(normalisePhoneNumber('+44 7911 123456', production)).toBe('+447911123456');
+      expect(fieldOf(() => normalisePhoneNumber('+44 7911 123456', { sandbox: false, allowedCountries: ['US'] }))).toBe('phoneNumber');
+      expect(fieldOf(() => normalisePhoneNumber('+1 900 555 1234', production))).toBe('phoneNumber');
+    }
+  });
+
   it('masks to the last four digits', () => expect(maskPhoneNumber('+12001004014')).toBe('***4014'));
 });
 
