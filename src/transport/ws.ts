@@ -1,11 +1,12 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { WebSocketServer } from 'ws';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import type { ExecutionArgs } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import type { OperationResult, OperationRunner, ReadyOperation } from '../graphql/operation.js';
 import type { RequestIdentity } from '../security/address.js';
 import { bindGraphqlWs, type WsLog } from './ws-binding.js';
 import { formatted, wireResult } from './wire-result.js';
+import { WsDrain } from './ws-drain.js';
 import { connectionParamsProblem } from '../security/request-bounds.js';
 import { wsLiveHolds } from './ws-live.js';
 import type { LiveGuard } from '../security/live-limits.js';
@@ -41,42 +42,17 @@ export interface GraphqlWsServer {
 
 export function attachGraphqlWs(server: Server, path: string, runner: OperationRunner, options: GraphqlWsOptions): GraphqlWsServer {
   const { verifyOrigin } = options;
-  // Graceful shutdown (close()): no new sockets, no new operations; queries and mutations under
-  // way finish and their results (next + complete) are sent before the sockets close with 1001.
-  let draining = false;
-  const running = new WeakMap<object, Set<string>>();
-  let runningCount = 0;
-  const idleWaiters = new Set<() => void>();
-  const parked = new Set<() => void>();
-  const started = (ctx: object, id: string) => {
-    let ids = running.get(ctx);
-    if (!ids) running.set(ctx, (ids = new Set()));
-    if (!ids.has(id)) (ids.add(id), runningCount++);
-  };
-  // Deferred a turn: graphql-ws calls onComplete/onError just before it sends that message.
-  const finished = (ctx: object, id: string): void => {
-    setImmediate(() => {
-      if (!running.get(ctx)?.delete(id)) return;
-      if (--runningCount === 0) for (const wake of idleWaiters) wake();
-    });
-  };
+  const drain = new WsDrain();
   const wss = new WebSocketServer({
     server,
     path,
     maxPayload: 64 * 1024,
     verifyClient: (info: { origin: string; req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) => {
-      if (draining) return done(false, 503, 'Server shutting down');
+      if (drain.draining) return done(false, 503, 'Server shutting down');
       if (verifyOrigin && !verifyOrigin(info.origin || undefined, info.req)) return done(false, 403, 'Origin not allowed');
       done(true);
     },
   });
-  // Never run: the socket closes (1001) once the operations under way are done, and the client
-  // sends this one again after reconnecting, to another instance.
-  let released = false;
-  const notRun = async () => {
-    if (!released) await new Promise<void>((resolve) => parked.add(resolve));
-    return [new GraphQLError('This instance is shutting down; the operation was not run', { extensions: { code: 'SHUTTING_DOWN' } })];
-  };
   // The operation prepared in onSubscribe, found again by the execution args graphql-ws hands
   // back to execute()/subscribe(); and one AbortController per operation: aborted when the client
   // completes it or the socket closes, so subscriptions end even where a wrapper holds their
@@ -106,18 +82,18 @@ export function attachGraphqlWs(server: Server, path: string, runner: OperationR
       },
       onComplete: (ctx, id) => {
         live?.release(ctx.extra.socket, id);
-        finished(ctx, id);
+        drain.finished(ctx, id);
       },
       onError: (ctx, id, _payload, errors) => {
         live?.release(ctx.extra.socket, id);
-        finished(ctx, id);
+        drain.finished(ctx, id);
         return formatted(errors);
       },
       onNext: (_ctx, _id, _payload, _args, result) => wireResult(result),
       execute: run,
       subscribe: run,
       onSubscribe: async (ctx, id, payload) => {
-        if (draining) return notRun();
+        if (drain.draining) return drain.notRun();
         const controller = new AbortController();
         // A refusal (syntax, validation, limits, a caller the context factory rejects) is an error
         // message for this operation, never an exception that closes the socket (4500) and leaves
@@ -129,10 +105,10 @@ export function attachGraphqlWs(server: Server, path: string, runner: OperationR
         });
         if (operation.refused) return [...operation.refused];
         // The drain may have begun while the context was built: this operation is not run either.
-        if (draining) return notRun();
+        if (drain.draining) return drain.notRun();
         // Queries and mutations count until their result is sent; a subscription is cut at close and resumed elsewhere.
         // Nothing below can throw: graphql-ws calls onComplete or onError for this id, which uncounts it.
-        if (operation.type !== 'subscription') started(ctx, id);
+        if (operation.type !== 'subscription') drain.started(ctx, id);
         else {
           // Over a limit: an error message for this operation (TOO_MANY_SUBSCRIPTIONS); the socket stays open.
           const refused = live?.subscribe(ctx.extra.socket, id);
@@ -150,29 +126,16 @@ export function attachGraphqlWs(server: Server, path: string, runner: OperationR
   return {
     wss,
     /** Queries and mutations running on these sockets now. */
-    running: () => runningCount,
+    running: () => drain.running(),
     /**
      * Stops taking sockets and operations, waits up to `graceMs` for the queries and mutations
      * under way to send their results, then closes every socket with `code` (1001: clients
      * reconnect, to another instance behind the load balancer) and refuses later upgrades with 503.
      */
     async close(code = 1001, reason = 'Server shutting down', graceMs = 0) {
-      draining = true;
-      if (runningCount > 0 && graceMs > 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, graceMs);
-          function done() {
-            clearTimeout(timer);
-            idleWaiters.delete(done);
-            resolve();
-          }
-          idleWaiters.add(done);
-        });
-      }
+      await drain.begin(graceMs);
       for (const client of wss.clients) client.close(code, reason);
-      released = true;
-      for (const wake of parked) wake();
-      parked.clear();
+      drain.release();
       await disposable.dispose();
       server.on('upgrade', (_req, socket) => {
         socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n');
