@@ -75,6 +75,7 @@ class ClusterKeyvStore extends EventEmitter {
 }
 
 const PING_KEY = 'ping';
+const CONNECT_WAIT_MS = 2_000;
 
 export async function createClusterStore(redisUrl: string, namespace = 'unify'): Promise<Store> {
   const cluster = (await connectRedis({ url: redisUrl, cluster: true }, { maxRetriesPerRequest: 2 })) as Cluster;
@@ -83,10 +84,14 @@ export async function createClusterStore(redisUrl: string, namespace = 'unify'):
   const adapter = new ClusterKeyvStore(cluster);
   const keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true, useKeyPrefix: false, deserialize });
   keyv.on('error', () => {});
+  // Settles within CONNECT_WAIT_MS, as @keyv/redis' first connect does on one Redis: the client
+  // keeps trying unreachable seeds for ever, and the gateway would otherwise never start listening
+  // (it starts anyway, and /ready says what is wrong).
   const connected = new Promise<void>((resolve, reject) => {
     if (cluster.status === 'ready') return resolve();
-    cluster.once('ready', resolve);
-    cluster.once('end', () => reject(new Error('Redis Cluster connection ended')));
+    const timer = setTimeout(() => reject(new Error(`Redis Cluster not ready within ${CONNECT_WAIT_MS} ms`)), CONNECT_WAIT_MS);
+    cluster.once('ready', () => (clearTimeout(timer), resolve()));
+    cluster.once('end', () => (clearTimeout(timer), reject(new Error('Redis Cluster connection ended'))));
   });
   connected.catch(() => {});
   const writes: ConditionalWrites = {

@@ -4,9 +4,9 @@ import { Cluster } from 'ioredis';
 import type { Client } from 'graphql-ws';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { start, started, status, trusted } from '../support/flows.js';
-import { sharedRedisCluster, startRedisCluster, type RedisCluster } from '../support/redis-cluster.js';
+import { openRedisCluster, redisClusterAvailable, startRedisCluster, type RedisCluster } from '../support/redis-cluster.js';
 import { eventually, liveClient, startSharedProve, stateOf, watchWs, type SharedProve, type Watch } from '../live/support.js';
-import { getJson, redisServerBin } from '../resilience/support.js';
+import { freePort, getJson, redisServerBin } from '../resilience/support.js';
 import { flowKey } from '../../src/store/flow-repository.js';
 import { flowChannel } from '../../src/events/flow-events.js';
 import { redisBudget } from '../../src/security/upstream-budget.js';
@@ -19,10 +19,10 @@ import { takeLease, waitWhileHeld } from '../../src/store/leases.js';
  * shared through the cluster by two instances, as behind a load balancer.
  */
 
-const cluster = await sharedRedisCluster();
+const available = redisClusterAvailable();
 
-describe.skipIf(!cluster)('two instances on a Redis Cluster', () => {
-  const c = cluster as RedisCluster;
+describe.skipIf(!available)('two instances on a Redis Cluster', () => {
+  let c: RedisCluster;
   let prove: SharedProve;
   let admin: Cluster;
   const gateways: TestGateway[] = [];
@@ -50,7 +50,7 @@ describe.skipIf(!cluster)('two instances on a Redis Cluster', () => {
   };
 
   beforeAll(async () => {
-    prove = await startSharedProve();
+    [c, prove] = await Promise.all([openRedisCluster(), startSharedProve()]);
     admin = new Cluster(c.nodes);
   });
   afterEach(async () => {
@@ -172,7 +172,7 @@ describe.skipIf(!cluster)('two instances on a Redis Cluster', () => {
   });
 });
 
-const bin = cluster ? redisServerBin() : undefined;
+const bin = available ? redisServerBin() : undefined;
 
 describe.skipIf(!bin)('a Redis Cluster that loses a master', () => {
   let own: RedisCluster;
@@ -262,5 +262,20 @@ describe.skipIf(!bin)('a Redis Cluster whose master fails over to its replica', 
     await eventually(async () => (await status(a, chosen!.flow.id, trusted)).__typename === 'UnifyStatusPayload', 'A to finish the flow', 20_000);
     expect(await watch.ended).toEqual({ how: 'complete' });
     expect(watch.events.map(stateOf)).toEqual(['PENDING', 'VERIFIED']);
+  });
+});
+
+describe('REDIS_CLUSTER=on with no node reachable', () => {
+  it('the gateway still starts (within seconds), /ready answers 503 naming the cluster, and a start is a retryable UpstreamError', async () => {
+    const gw = await startGateway({ REDIS_URL: `redis://127.0.0.1:${await freePort()}`, REDIS_CLUSTER: 'on' });
+    try {
+      const ready = await getJson(`${gw.url}/ready`);
+      expect(ready.status).toBe(503);
+      expect(ready.body.problems).toContain('cluster: no master reachable');
+      const refused = await start(gw, { possessionType: 'MOBILE', phoneNumber: '2001004014' }, trusted);
+      expect(refused).toMatchObject({ __typename: 'UpstreamError', retryable: true });
+    } finally {
+      await gw.close();
+    }
   });
 });

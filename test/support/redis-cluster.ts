@@ -45,7 +45,11 @@ export async function startRedisCluster(bin: string, { replicas = false }: { rep
       '--cluster-node-timeout', '2000', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' }),
   );
   const exited = procs.map((p) => new Promise((resolve) => (p.exitCode !== null ? resolve(null) : p.once('exit', resolve))));
+  // A worker that ends without running afterAll (a crash, a timeout) must not leave servers behind.
+  const onExit = () => procs.forEach((p) => p.kill('SIGKILL'));
+  process.once('exit', onExit);
   const stopAll = async () => {
+    process.off('exit', onExit);
     for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
     await Promise.all(exited);
     rmSync(dir, { recursive: true, force: true });
@@ -94,21 +98,31 @@ export async function startRedisCluster(bin: string, { replicas = false }: { rep
 }
 
 /**
- * The cluster a suite runs on: REDIS_CLUSTER_URL when set (.ci/run), else one of its own when
- * redis-server is installed. Neither: the suite skips on a developer's machine and fails in CI.
+ * Whether a suite can have a cluster: REDIS_CLUSTER_URL is set (.ci/run), or redis-server is
+ * installed to start one. Neither: the suite skips on a developer's machine and fails in CI.
+ * Synchronous, for describe.skipIf; the cluster itself is opened in beforeAll (openRedisCluster),
+ * so a suite filtered out starts nothing.
  */
-export async function sharedRedisCluster(): Promise<RedisCluster | undefined> {
-  const url = process.env.REDIS_CLUSTER_URL;
-  if (url) {
-    const seeds = url.split(',').map((part) => new URL(part.trim()));
-    const nodes = seeds.map((u) => ({ host: u.hostname, port: Number(u.port || 6379) }));
-    return { url, nodes, kill: async () => { throw new Error('REDIS_CLUSTER_URL names a cluster shared with other suites: start one of your own to kill a node'); }, close: async () => {} };
-  }
+export function redisClusterAvailable(): boolean {
+  if (process.env.REDIS_CLUSTER_URL) return true;
   const ok = required(!process.env.CI, {
     what: 'a Redis Cluster named by REDIS_CLUSTER_URL',
     fix: '.ci/run starts a three-master cluster and sets REDIS_CLUSTER_URL',
   });
-  if (!ok) return undefined;
-  const bin = redisServerBin();
-  return bin ? startRedisCluster(bin) : undefined;
+  return ok && redisServerBin() !== undefined;
+}
+
+/** The cluster REDIS_CLUSTER_URL names (close() leaves it running), or one of the suite's own. */
+export async function openRedisCluster(): Promise<RedisCluster> {
+  const url = process.env.REDIS_CLUSTER_URL;
+  if (!url) return startRedisCluster(redisServerBin()!);
+  const nodes = url.split(',').map((part) => new URL(part.trim())).map((u) => ({ host: u.hostname, port: Number(u.port || 6379) }));
+  return {
+    url,
+    nodes,
+    kill: async () => {
+      throw new Error('REDIS_CLUSTER_URL names a cluster shared with other suites: start one of your own to kill a node');
+    },
+    close: async () => {},
+  };
 }
