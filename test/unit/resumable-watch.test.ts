@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Flow } from '../../src/flows/flow.js';
 import { resumableWatch } from '../../src/resilience/resumable-watch.js';
 import { StoreUnavailableError } from '../../src/resilience/store-guard.js';
+import { FlowStartPendingError } from '../../src/flows/errors.js';
 
 /** resumableWatch alone, over scripted inner watches: what it skips, when it pauses, how it ends. */
 const flow = (version: number, state = 'PENDING') => ({ id: 'f', state, version }) as Flow;
@@ -36,6 +37,19 @@ describe('resumableWatch', () => {
     expect((await watch.next()).value.version).toBe(2);
     expect(started).toHaveLength(2);
     expect(await watch.return!()).toEqual({ done: true, value: undefined });
+  });
+
+  it('a flow whose start another instance is still storing is waited for, and past the grace ends with that error', async () => {
+    const pending = () => new FlowStartPendingError();
+    const { start, started } = scripted([{ values: [], error: pending() }, { values: [], error: pending() }, { values: [flow(1)] }]);
+    const watch = resumableWatch(start, { retryMs: 5 });
+    expect((await watch.next()).value.version).toBe(1);
+    expect(started).toHaveLength(3);
+    await watch.return!();
+
+    const forever = scripted(Array.from({ length: 1_000 }, () => ({ values: [], error: pending() })));
+    const ended = resumableWatch(forever.start, { retryMs: 5, maxRetryMs: 5, firstEventGraceMs: 50 });
+    await expect(ended.next()).rejects.toBeInstanceOf(FlowStartPendingError);
   });
 
   it('return() during a backoff pause ends a pending next() at once', async () => {
