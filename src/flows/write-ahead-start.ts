@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ExponentialBackoff, handleAll, retry } from 'cockatiel';
 import { ProveError } from '../prove/types.js';
 import { flowKey, type FlowRepository, type RequestClaim } from '../store/flow-repository.js';
@@ -21,13 +22,20 @@ import { InvalidInputError, UpstreamError } from './errors.js';
  * A start with the same clientRequestId never sends a second unify while the first one's outcome
  * is open or unknown: it waits for the first (the lease), then answers with the stored flow, or
  * with UpstreamError — retryable while the first start is still being stored, not retryable when
- * unify went out and no answer came back (Prove may have sent the SMS; nobody can tell).
+ * unify went out and no answer came back (Prove may have sent the SMS; nobody can tell), or when
+ * the instance that sent it died before storing the answer (its reservation left without a holder).
  */
 
 /** The start lease: short, renewed while held, so a dead holder frees it in seconds. */
 export const START_LEASE_MS = 3_000;
 /** How long a repeated start waits for the first one before answering "still in progress". */
 const REPEAT_WAIT_MS = 10_000;
+/**
+ * How long a reservation nobody holds may wait for its answer to be stored before its outcome is
+ * settled as unknown: an instance that kept Prove's answer through a store outage reconnects and
+ * writes it within a few seconds (2 s reconnect backoff, 2 s retry backoff at most), on a busy host too.
+ */
+const ORPHAN_GRACE_MS = 10_000;
 
 /** unify was sent and its answer is unknown: Prove may have acted on it. */
 export class StartOutcomeUnknownError extends UpstreamError {
@@ -61,6 +69,7 @@ export interface WriteAheadStartDeps {
   flowTtlMs: number;
   leaseMs?: number;
   repeatWaitMs?: number;
+  orphanGraceMs?: number;
 }
 
 export interface StartClaim {
@@ -163,23 +172,54 @@ export class WriteAheadStarts {
         return flow;
       }
       case 'unknown':
-        throw new UpstreamError(
-          false,
-          undefined,
-          'The first start with this clientRequestId got no answer from Prove; it may have sent the SMS, so it is not sent again. Start with a new clientRequestId if the person received nothing',
-        );
+        throw outcomeUnknown();
       default: {
         if (!mayWait) throw inProgress();
         // Reserved: the first start is at Prove, or its answer is on the way to the store.
         const leaseName = `start:${flowKey(clientRequestId)}`;
-        await waitWhileHeld(this.deps.locks, leaseName, this.deps.repeatWaitMs ?? REPEAT_WAIT_MS);
+        const freed = await waitWhileHeld(this.deps.locks, leaseName, this.deps.repeatWaitMs ?? REPEAT_WAIT_MS);
         const now = await this.deps.repo.findRequest(clientRequestId);
         if (now && now.state !== 'reserved') return this.repeatOf(clientRequestId, request, false);
+        if (now && freed) return this.settleOrphaned(clientRequestId, request, now, leaseName);
         throw inProgress();
       }
     }
   }
+
+  /**
+   * A reservation nobody holds a lease on: its instance died between reserving and storing Prove's
+   * answer, or keeps that answer in memory until the store takes it again (it writes it within
+   * seconds of the store answering). Under the start's lease, waits that long for such a write;
+   * then settles the outcome as unknown (Prove may have sent the SMS). Never a second unify, and
+   * not "in progress" for the reservation's whole life.
+   */
+  private async settleOrphaned(clientRequestId: string, request: StartClaim, claim: RequestClaim, leaseName: string): Promise<Flow | undefined> {
+    const lease = await takeLease(this.deps.locks, leaseName, this.deps.leaseMs ?? START_LEASE_MS);
+    if (!lease) throw inProgress();
+    let settled: RequestClaim | undefined = claim;
+    try {
+      const until = Date.now() + (this.deps.orphanGraceMs ?? ORPHAN_GRACE_MS);
+      while (settled?.state === 'reserved' && Date.now() < until) {
+        await sleep(100);
+        settled = await this.deps.repo.findRequest(clientRequestId);
+      }
+      if (settled?.state === 'reserved') {
+        await this.deps.repo.saveRequest(clientRequestId, { ...claim, state: 'unknown' }, this.deps.flowTtlMs);
+        throw outcomeUnknown();
+      }
+    } finally {
+      await lease.release();
+    }
+    return this.repeatOf(clientRequestId, request, false);
+  }
 }
+
+const outcomeUnknown = () =>
+  new UpstreamError(
+    false,
+    undefined,
+    'The first start with this clientRequestId got no answer from Prove; it may have sent the SMS, so it is not sent again. Start with a new clientRequestId if the person received nothing',
+  );
 
 /**
  * Writes now; if the store refuses, again in the background with backoff for a minute (a
