@@ -139,13 +139,21 @@ async function instanceKilledHoldingLease(bin: string): Promise<string> {
     const state = answer.body?.data?.unifyStatus?.flow?.state ?? answer.body?.data?.unifyStatus?.__typename;
     const askedProve = (await calls(prove, '/v3/unify-status')) - statusBefore > 1;
     const followed = await follower.done;
+    const retriedAt = Date.now();
     const retried = await frontEnds.start(1, { ...MOBILE, clientRequestId });
+    const retriedSeconds = ((Date.now() - retriedAt) / 1000).toFixed(1);
     const performed = (await statsOf(prove)).unifyPerformed[clientRequestId] ?? 0;
     const unifyCalls = (await calls(prove, '/v3/unify')) - unifyBefore;
     return (
       `B answered after ${(answeredMs / 1000).toFixed(1)} s with ${state}, ${askedProve ? 'asking Prove' : 'without asking Prove'}; ` +
       `subscription: ${followed.finals.join(', ') || `no final state (${followed.events.join(', ')})`}; ` +
-      `retried start: ${retried.kind === 'failed' ? `still ${retried.answer.includes('in progress') ? '"in progress" (retryable)' : retried.answer} after 30 s of retries` : retried.kind}, ` +
+      `retried start (same clientRequestId, on B): ${
+        retried.kind === 'failed'
+          ? `still ${retried.answer.includes('in progress') ? '"in progress" (retryable)' : retried.answer} after 30 s of retries`
+          : retried.kind === 'unknown'
+            ? `"it may have sent the SMS" (not retryable) after ${retriedSeconds} s`
+            : `its flow after ${retriedSeconds} s`
+      }, ` +
       `${unifyCalls} unify call(s), ${performed} performed`
     );
   } finally {
