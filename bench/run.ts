@@ -21,6 +21,8 @@ import { cpuPerFlowRow, openLoopRow } from './flows.js';
  * BENCH_QUICK=1 shortens every phase (for trying changes; the report says so).
  * BENCH_ONLY=throughput,cpu,openloop,subscriptions,events,token,calls,burst,tracing,fairness,webhooks runs some rows only (no report written).
  * BENCH_PROFILE=1 starts gateways with --cpu-prof into bench/.profiles/.
+ * BENCH_REDIS_URL picks the Redis of the Redis rows; with BENCH_REDIS_CLUSTER=on it names a Redis
+ * Cluster (the gateways get REDIS_CLUSTER=on: sharded pub/sub).
  */
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -29,6 +31,7 @@ const PROFILE_DIR = fileURLToPath(new URL('./.profiles/', import.meta.url));
 /** Child scripts to run under --cpu-prof: BENCH_PROFILE=1 (the gateways) or a list such as gateway,emulator. */
 const PROFILE = new Set((process.env.BENCH_PROFILE === '1' ? 'gateway' : process.env.BENCH_PROFILE ?? '').split(',').filter(Boolean));
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/5';
+const REDIS_CLUSTER = process.env.BENCH_REDIS_CLUSTER === 'on';
 const API_KEY = 'bench-api-key-0123456789abcdef';
 const SUBSCRIPTIONS = Number(process.env.BENCH_SUBSCRIPTIONS ?? 10_000);
 /** The whole run is bounded: past this, children are killed and the run fails. */
@@ -232,7 +235,7 @@ async function eventRows(emulatorUrl: string): Promise<Row[]> {
   } finally {
     await stop(single);
   }
-  const redisEnv = { REDIS_URL };
+  const redisEnv = { REDIS_URL, ...(REDIS_CLUSTER && { REDIS_CLUSTER: 'on' }) };
   const a = await child('gateway', { env: gatewayEnv(emulatorUrl, redisEnv) });
   const b = await child('gateway', { env: gatewayEnv(emulatorUrl, redisEnv) });
   try {
@@ -244,7 +247,7 @@ async function eventRows(emulatorUrl: string): Promise<Row[]> {
       measured: `**${fmt(r.p99)} ms** (p50 ${fmt(r.p50)} ms)`,
       reference: `${r.received} of ${r.published} changes delivered`,
       met: r.p99 <= 50 && r.received === r.published,
-      notes: `As above, with the changes made on instance A and the ${flows} subscribers on instance B; store and pub/sub in Redis (${REDIS_URL}).`,
+      notes: `As above, with the changes made on instance A and the ${flows} subscribers on instance B; store and pub/sub in Redis (${REDIS_URL}${REDIS_CLUSTER ? ', a Redis Cluster: sharded pub/sub' : ''}).`,
     });
   } finally {
     await stop(a, b);

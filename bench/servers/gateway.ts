@@ -4,6 +4,7 @@ import { createGateway } from '../../src/app/gateway.js';
 import { openStore } from '../../src/store/store.js';
 import { FlowRepository, flowKey } from '../../src/store/flow-repository.js';
 import { createFlowEvents } from '../../src/events/flow-events.js';
+import { connectRedis } from '../../src/store/redis-client.js';
 import type { Flow } from '../../src/flows/flow.js';
 import { pendingFlow } from '../../test/support/stored-flow.js';
 import { serve } from './child.js';
@@ -14,11 +15,12 @@ import { serve } from './child.js';
  * the same repository and pub/sub the FlowService uses (FlowService.commit: save, then publish).
  */
 const config = loadConfig(process.env);
-const store = await openStore(config.redisUrl);
-// ioredis loaded only with Redis, as the gateway does: the memory rows measure a process without it.
+const store = await openStore(config.redisUrl, undefined, { cluster: config.redisCluster });
+// ioredis loaded only with Redis, as the gateway does (connectRedis): the memory rows measure a process without it.
 const { redisUrl } = config;
-const redis = redisUrl
-  ? await import('ioredis').then(({ Redis }) => ({ pub: new Redis(redisUrl), sub: new Redis(redisUrl) }))
+const target = redisUrl ? { url: redisUrl, cluster: config.redisCluster } : undefined;
+const redis = target
+  ? { pub: await connectRedis(target), sub: await connectRedis(target, {}, { shardedSubscribers: true }) }
   : undefined;
 const events = createFlowEvents(redis ? { publishClient: redis.pub, subscribeClient: redis.sub } : undefined);
 const repo = new FlowRepository(store.keyv);
