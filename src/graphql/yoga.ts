@@ -15,6 +15,7 @@ import { useRequestBounds } from '../security/request-params.js';
 import { refusedKeyWarning, type RefusedKeyWarning } from '../observability/refused-key-log.js';
 import { useOperationLogScope } from '../observability/log-scope-plugin.js';
 import { useParseFailureCode } from './parse-failure-code.js';
+import { useJitReads } from './jit-reads.js';
 import { useTrustedDocuments, type TrustedDocumentsOptions } from './trusted-documents-plugin.js';
 
 export interface YogaDeps {
@@ -87,6 +88,7 @@ export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
       useRequestBounds(),
       ...(deps.trustedDocuments ? useTrustedDocuments(deps.trustedDocuments) : []),
       ...hardeningPlugins(deps),
+      useJitReads(),
       useOperationLogScope(),
       useParseFailureCode(),
       ...(deps.plugins ?? []),
