@@ -139,7 +139,7 @@ async function openLoop(flow: Flow, perSecond: number, seconds: number): Promise
 export async function openLoopRow(ctx: FlowBenchContext): Promise<Row> {
   const { gateway, log } = ctx;
   const perSecond = 25;
-  const seconds = ctx.quick ? 3 : 6;
+  const seconds = ctx.quick ? 3 : 5;
   const adapter = createProveClient({ serverURL: ctx.emulatorUrl, clientId: 'emulator-client', clientSecret: 'emulator-secret' });
   const direct = await ctx.child('direct-adapter', { args: { emulatorUrl: ctx.emulatorUrl } });
   const gatewayPool = await Pool.open(String(gateway.info.url), 8);
