@@ -99,14 +99,15 @@ export async function cpuPerFlowRow(ctx: FlowBenchContext): Promise<Row> {
       }
     }
     const cpu = { direct: median(perFlow.get('direct')!), gateway: median(perFlow.get('gateway')!) };
-    const ratio = cpu.gateway / cpu.direct;
+    // Each round's pair ran back to back under the same host load: the median of their ratios, not the ratio of medians.
+    const ratio = median(perFlow.get('gateway')!.map((g, i) => g / perFlow.get('direct')![i]!));
     return {
       goal: 'gateway CPU per whole flow (startUnify + unifyStatus) vs a plain node:http handler calling the Prove adapter directly',
       target: '<= 1.5x',
       measured: `**${fmt(ratio, 2)}x** (gateway ${fmt(cpu.gateway, 3)} ms CPU per flow)`,
       reference: `node:http + adapter: ${fmt(cpu.direct, 3)} ms CPU per flow; flows/s: gateway ${fmt(median(rate.get('gateway')!))}, direct ${fmt(median(rate.get('direct')!))}`,
       met: ratio <= 1.5,
-      notes: `${flows} flows per round, 16 at a time (closed loop), median of ${ctx.rounds} interleaved rounds, each after 50 warm-up flows. CPU: the server process's own (user + system) over the round, divided by its flows; the emulator's is not counted. The reference (bench/servers/direct-adapter.ts) takes \`POST /start\` and \`POST /status\` as JSON and calls src/prove's adapter: the same two Prove calls, no GraphQL, store, limits or budget. The gateway: production mode, the memory store, PROVE_RATE_LIMIT=10000, the full test documents (FlowFields). Load average (1 min) at the end: ${load1()}.`,
+      notes: `${flows} flows per round, 16 at a time (closed loop), ${ctx.rounds} interleaved rounds after 50 warm-up flows each; the ratio is the median of the rounds' ratios (each round's pair ran back to back under the same host load), the CPU figures the medians. CPU: the server process's own (user + system) over the round, divided by its flows; the emulator's is not counted. The reference (bench/servers/direct-adapter.ts) takes \`POST /start\` and \`POST /status\` as JSON and calls src/prove's adapter: the same two Prove calls, no GraphQL, store, limits or budget. The gateway: production mode, the memory store, PROVE_RATE_LIMIT=10000, the full test documents (FlowFields). Load average (1 min) at the end: ${load1()}.`,
     };
   } finally {
     gatewayPool.close();
