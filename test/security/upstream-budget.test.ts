@@ -116,8 +116,8 @@ describe.skipIf(!base)('redisBudget under overload (real time, Redis clock)', ()
  * The same through a whole gateway: startUnify offered at 50/s to PROVE_RATE_LIMIT=25 for 7 s (the
  * budget waits up to 5 s for a slot). Starts keep succeeding at about the rate for the whole 7 s
  * (before, all successes came in the first ~4 s, then every start was refused), Prove (the
- * emulator, 25/s over a sliding second) all but never answers 429, and a start one second after the load
- * succeeds (before, it would have had to wait 12.8 s, and was refused). The emulator runs in a
+ * emulator, 25/s over a sliding second) all but never answers 429, and a start once the queue has
+ * drained succeeds at once (before, it would have had to wait about 8 s more, and was refused). The emulator runs in a
  * process of its own, as Prove would: in the test's process it shared the gateway's event loop,
  * and on a busy machine calls the budget had spaced evenly were read in clumps.
  */
@@ -179,8 +179,12 @@ describe('a gateway offered twice its Prove rate', () => {
       const offered = performance.now() - t0;
       results.push(start(gw, input).then((r) => ({ offered, outcome: r.__typename, ...(r.__typename === 'UpstreamError' && { message: r.message }) })));
     }
-    // One second after the load: admitted (the queue never holds more than 5 s of calls), not refused.
-    await sleep(1_000);
+    // The queue never holds more than the 5 s a call may wait, so 6 s after the load it is empty and
+    // a start goes at once. Were refused calls to take slots, this one would still face a wait of
+    // about 8 s, and be refused. (Sooner after the load it may be refused on a busy machine: slots
+    // that fire too late to use are replaced, and the newest waiting call is the one that then
+    // finds no slot within its wait.)
+    await sleep(6_000);
     const last = await start(gw, input);
     const outcomes = await Promise.all(results);
 
