@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { schema, type GraphQLContext } from '../schema/index.js';
 import type { RequestIdentity } from '../security/address.js';
 import type { FlowService } from '../flows/service.js';
+import { GatewayError } from '../flows/errors.js';
 import type { ApiKeys } from '../security/caller.js';
 import { contextFor, type ServerContext } from './context.js';
 import { useNamedCSRFPrevention } from './csrf.js';
@@ -42,16 +43,29 @@ export type GatewayMaskError = (error: unknown, message: string) => GraphQLError
 
 /**
  * The gateway's masking of errors (yoga's maskedErrors, the masking plugin every transport's
- * operations pass through): GraphQL errors of our own making pass as they are; anything else reaches the client as
- * `message` only, and its detail goes to the log.
+ * operations pass through): GraphQL errors of our own making pass as they are, the domain's errors
+ * (src/flows/errors.ts) reach the client with their message and code; anything else reaches the
+ * client as `message` only, and its detail goes to the log.
  */
 export function createMaskError(logger: Logger): GatewayMaskError {
   return (error, message) => {
     const original = error instanceof GraphQLError ? error.originalError : error;
     if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) return error;
+    // The domain's own failures where a field has no error union (flow(id) while the store is
+    // away): expected, already logged where they happen, and worth a code the client can act on.
+    if (original instanceof GatewayError) return domainError(original, error instanceof GraphQLError ? error : undefined);
     logger.error({ err: { message: (original as Error | undefined)?.message, name: (original as Error | undefined)?.name } }, 'unexpected error');
     return new GraphQLError(message);
   };
+}
+
+function domainError(failure: GatewayError, located: GraphQLError | undefined): GraphQLError {
+  const retryable = 'retryable' in failure ? { retryable: failure.retryable } : {};
+  return new GraphQLError(failure.message, {
+    nodes: located?.nodes,
+    path: located?.path,
+    extensions: { code: failure.code, ...retryable },
+  });
 }
 
 export type GatewayYoga = YogaServerInstance<ServerContext, GraphQLContext>;
