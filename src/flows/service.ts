@@ -1,18 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { UnifyOutcome, UnifyStarted } from '../prove/types.js';
 import { flowKey } from '../store/flow-repository.js';
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { takeLease, waitWhileHeld, type HeldLease } from '../store/leases.js';
 import { type Caller, mayReplay, ownerOf } from './caller.js';
 import { normalisePhoneNumber, redactPhoneNumber } from './phone.js';
 import { failureReasonsOf, type Flow } from './flow.js';
 import { logReference } from './log-reference.js';
 import { FlowWatch, type FlowWatchSource } from './flow-watch.js';
-import {
-  BindNotAllowedError, FlowExpiredError, FlowNotFoundError, FlowStartPendingError, GatewayError,
-  NotAuthorizedError, UpstreamError,
-} from './errors.js';
+import { BindNotAllowedError, FlowExpiredError, FlowNotFoundError, NotAuthorizedError } from './errors.js';
 import { applyBind, applyStatus, canBind, expireIfDue, isTerminal, type Transition } from './state-machine.js';
+import { FlowWrites } from './flow-writes.js';
 import { fingerprintStart, identifier, pendingFlow, toUnifyRequest, validateStart, type StartInput } from './start-input.js';
 import { StartOutcomeUnknownError, unknownOutcome, WriteAheadStarts, type SendStart } from './write-ahead-start.js';
 import { chooseRegion } from './region.js';
@@ -28,15 +24,6 @@ import type { FlowServiceDeps } from './service-deps.js';
 
 // 144 random bits; base64url of 18 bytes is 24 characters.
 const FLOW_ID = /^[A-Za-z0-9_-]{24}$/;
-/**
- * The lease on a flow is short and renewed while its holder works (store/leases.ts): a live holder
- * keeps it through a token fetch, a budget wait and unify-status's retries (20 s at worst), and a
- * dead one frees it within 3 s. A waiter waits for a live holder at most HOLDER_WAIT_MS.
- */
-const FLOW_LEASE_MS = 3_000;
-const HOLDER_WAIT_MS = 25_000;
-const LEASE_POLL_MS = 25;
-
 const customerScope = (caller: Caller): string | undefined => (caller.kind === 'trusted' ? caller.keyId : undefined);
 
 /**
@@ -47,17 +34,18 @@ const customerScope = (caller: Caller): string | undefined => (caller.kind === '
 const statusMayChange = (flow: Flow): boolean => !isTerminal(flow.state) && flow.state !== 'POSSESSION_REQUIRED';
 
 export class FlowService {
+  /** Starts in flight, by caller, input and clientRequestId. */
   private readonly singleFlight = singleFlight<Flow>();
   private readonly now: () => number;
   private readonly starts: WriteAheadStarts;
-  /** The lease the current exclusive() work runs under, for commit()'s fence. */
-  readonly #fenced = new AsyncLocalStorage<HeldLease>();
+  private readonly writes: FlowWrites;
 
   private readonly prove: RegionalProve;
 
   constructor(private readonly deps: FlowServiceDeps) {
     this.now = deps.now ?? Date.now;
     this.prove = new RegionalProve(deps.regions ?? (deps.prove && { clients: { us: deps.prove }, defaultRegion: 'us' as const }), deps.logger);
+    this.writes = new FlowWrites({ ...deps, now: this.now });
     this.starts = new WriteAheadStarts({ repo: deps.repo, locks: deps.locks, find: (id) => this.find(id), flowTtlMs: deps.flowTtlMs });
   }
 
@@ -89,11 +77,11 @@ export class FlowService {
   async find(id: string): Promise<Flow | undefined> {
     if (!FLOW_ID.test(id)) return undefined;
     const stored = await this.deps.repo.get(id);
-    if (!stored) return this.missing(id);
+    if (!stored) return this.writes.missing(id);
     if (!expireIfDue(stored, this.now()).changed) return stored;
     // Expiring is a write like any other: under the flow's lease, on the freshest copy, so it
     // cannot overwrite an outcome another instance is storing at the same moment.
-    return this.exclusive(id, async (current) => current);
+    return this.writes.exclusive(id, async (current) => current);
   }
 
   async get(id: string): Promise<Flow> {
@@ -106,7 +94,7 @@ export class FlowService {
   async refresh(id: string): Promise<Flow> {
     const flow = await this.get(id);
     if (!statusMayChange(flow)) return flow;
-    return this.exclusive(id, async (current) => {
+    return this.writes.exclusive(id, async (current) => {
       if (!statusMayChange(current)) return current;
       const region = this.prove.regionOf(current);
       const outcome = await this.prove.call(region, (prove) =>
@@ -124,7 +112,7 @@ export class FlowService {
     if (!canBind(flow)) throw new BindNotAllowedError(flow.state, flow.possessionType);
     const number = normalisePhoneNumber(phoneNumber, this.deps.phonePolicy);
     identifier('clientRequestId', clientRequestId);
-    return this.exclusive(id, async (current) => {
+    return this.writes.exclusive(id, async (current) => {
       if (current.state === 'EXPIRED') throw new FlowExpiredError(current);
       if (!canBind(current)) throw new BindNotAllowedError(current.state, current.possessionType);
       const outcome = await this.prove.call(this.prove.regionOf(current), (prove) =>
@@ -227,7 +215,7 @@ export class FlowService {
 
   /** Stores and announces a transition; side effects of success happen here once. */
   private async record(transition: Transition, outcome: UnifyOutcome, via: 'status' | 'bind', before: Flow): Promise<Flow> {
-    const { flow } = await this.commit(transition);
+    const { flow } = await this.writes.commit(transition);
     if (transition.changed) {
       if (flow.phoneNumber && flow.phoneNumber !== before.phoneNumber) await this.deps.startGuard?.learned?.(flow.phoneNumber, flow.customerScope);
       // A failed flow says why (Prove's codes, e.g. 9101, 9100), so an operator need not ask Prove.
@@ -239,76 +227,4 @@ export class FlowService {
     }
     return flow;
   }
-
-  private async commit(transition: Transition, lease = this.#fenced.getStore()): Promise<Transition> {
-    if (transition.changed) {
-      // Fencing: a holder whose lease lapsed (it stalled; someone else may have taken over) does
-      // not write, and no one overwrites a newer stored state with an older one. The lease check
-      // is the cheap early answer; the fence itself is the store's conditional write (a lease can
-      // lapse between any check and a write).
-      if (lease && !lease.kept) throw new UpstreamError(true, undefined, 'This flow was taken over while the gateway waited; try again');
-      if (!(await this.deps.repo.save(transition.flow))) {
-        const stored = await this.deps.repo.get(transition.flow.id);
-        return { flow: stored ?? transition.flow, changed: false } as Transition;
-      }
-      this.deps.events.published(flowKey(transition.flow.id), transition.flow.version);
-      await this.deps.onTransition?.(transition.flow);
-    }
-    return transition;
-  }
-
-  /**
-   * Runs `work` on the freshest copy of the flow (clock applied) while no one else, in this process
-   * or another instance, works on it. With 'share', concurrent callers join the call in flight and
-   * whoever finds the lease taken reads the holder's result: N status requests make one Prove call.
-   * With 'own' (bind), each caller waits its turn and runs its own checks on what the holder left:
-   * a second bind must hear BindNotAllowedError, never the first bind's success.
-   */
-  private exclusive(id: string, work: (flow: Flow) => Promise<Flow>, mode: 'share' | 'own' = 'share'): Promise<Flow> {
-    const key = flowKey(id);
-    const run = async (): Promise<Flow> => {
-      for (let waited = 0; ; waited++) {
-        const lease = await takeLease(this.deps.locks, `flow:${key}`, FLOW_LEASE_MS);
-        if (!lease) {
-          const before = mode === 'share' ? (await this.load(id)).version : 0;
-          await waitWhileHeld(this.deps.locks, `flow:${key}`, HOLDER_WAIT_MS, LEASE_POLL_MS);
-          if (mode === 'share') {
-            const fresh = await this.load(id);
-            // The holder stored a change: that is the answer. Nothing stored: the holder found no
-            // change, or died with its answer (its lease lapsed): ask Prove ourselves, once.
-            // Only the clock moved: that is a write, so it needs the lease.
-            if ((fresh.version !== before || waited > 0) && !expireIfDue(fresh, this.now()).changed) return fresh;
-          }
-          continue;
-        }
-        try {
-          const { flow: current } = await this.commit(expireIfDue(await this.load(id), this.now()), lease);
-          return await this.#fenced.run(lease, () => work(current));
-        } finally {
-          await lease.release();
-        }
-      }
-    };
-    return mode === 'share' ? this.singleFlight.run(`flow:${key}`, run) : run();
-  }
-
-  /** The stored record as it is, clock not applied (only exclusive() may apply it: it writes). */
-  private async load(id: string): Promise<Flow> {
-    const stored = await this.deps.repo.get(id);
-    if (!stored) {
-      await this.missing(id);
-      throw new FlowNotFoundError();
-    }
-    return stored;
-  }
-
-  /**
-   * A flow not in the store: unknown (undefined), or started and reserved but its record still
-   * held by the starting instance through a store outage (FlowStartPendingError, retryable).
-   */
-  private async missing(id: string): Promise<undefined> {
-    if (await this.deps.repo.isReserved(id)) throw new FlowStartPendingError();
-    return undefined;
-  }
-
 }
