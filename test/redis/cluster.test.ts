@@ -64,14 +64,21 @@ describe.skipIf(!available)('two instances on a Redis Cluster', () => {
     await c?.close();
   });
 
-  it('20 flows started on A, each watched and finished through B: every subscriber sees PENDING then VERIFIED; the flows live on every master', async () => {
+  it('20 flows started on A (a retried start through B is the same flow), each watched and finished through B: every subscriber sees PENDING then VERIFIED; the flows live on every master', async () => {
     const [a, b] = await Promise.all([instance(), instance()]);
     const client = liveClient(b.graphqlUrl, trusted);
     clients.push(client);
+    const unifyCalls = async () => ((await prove.sim.stats()) as unknown as { calls: Record<string, number> }).calls['/v3/unify'] ?? 0;
+    const before = await unifyCalls();
+    const run = `cluster-${Date.now()}`;
     const flows = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => started(a, { possessionType: 'MOBILE', phoneNumber: '2001004014', clientRequestId: `cluster-${Date.now()}-${i}` }, trusted)),
+      Array.from({ length: 20 }, (_, i) => started(a, { possessionType: 'MOBILE', phoneNumber: '2001004014', clientRequestId: `${run}-${i}` }, trusted)),
     );
     expect(flows).toHaveLength(20);
+    // Each start's reservation is in the cluster: the same clientRequestId through B is the same flow, and no second unify.
+    const again = await started(b, { possessionType: 'MOBILE', phoneNumber: '2001004014', clientRequestId: `${run}-7` }, trusted);
+    expect(again.flow.id).toBe(flows[7]!.flow.id);
+    expect((await unifyCalls()) - before).toBe(20);
 
     const owners = new Set<string | undefined>();
     for (const { flow } of flows) owners.add(await ownerOf(`unify::flow:${flowKey(flow.id)}`));
