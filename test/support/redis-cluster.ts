@@ -38,11 +38,17 @@ const until = async (probe: () => Promise<boolean>, what: string, timeoutMs: num
  */
 export async function startRedisCluster(bin: string, { replicas = false }: { replicas?: boolean } = {}): Promise<RedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'unify-cluster-'));
+  // Each node's cluster bus gets a free port of its own (--cluster-port, Redis 7+): the default,
+  // port + 10000, may be taken or past 65535 for an ephemeral port.
   const chosen: number[] = [];
-  for (let i = 0; i < (replicas ? 6 : 3); i++) chosen.push(await freePort());
-  const procs: ChildProcess[] = chosen.map((port) =>
-    spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`,
-      '--cluster-node-timeout', '2000', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' }),
+  const busPorts: number[] = [];
+  for (let i = 0; i < (replicas ? 6 : 3); i++) {
+    chosen.push(await freePort());
+    busPorts.push(await freePort());
+  }
+  const procs: ChildProcess[] = chosen.map((port, i) =>
+    spawn(bin, ['--port', String(port), '--cluster-port', String(busPorts[i]), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
+      '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' }),
   );
   const exited = procs.map((p) => new Promise((resolve) => (p.exitCode !== null ? resolve(null) : p.once('exit', resolve))));
   // A worker that ends without running afterAll (a crash, a timeout) must not leave servers behind.
@@ -61,7 +67,7 @@ export async function startRedisCluster(bin: string, { replicas = false }: { rep
     const third = Math.floor(16384 / 3);
     const masters = admins.slice(0, 3);
     await Promise.all(masters.map((a, i) => a.call('CLUSTER', 'ADDSLOTSRANGE', String(i * third), String(i === 2 ? 16383 : (i + 1) * third - 1))));
-    for (const port of chosen.slice(1)) await admins[0]!.call('CLUSTER', 'MEET', '127.0.0.1', String(port));
+    for (const [i, port] of chosen.entries()) if (i > 0) await admins[0]!.call('CLUSTER', 'MEET', '127.0.0.1', String(port), String(busPorts[i]));
     await until(async () => {
       const infos = await Promise.all(admins.map((a) => a.call('CLUSTER', 'INFO') as Promise<string>));
       return infos.every((info) => info.includes('cluster_state:ok') && info.includes(`cluster_known_nodes:${chosen.length}`));
