@@ -8,10 +8,12 @@ import { connectRedis, type RedisClient, type RedisTarget } from '../store/redis
  * mode never uses it, and it is ~5 MB of its RSS.
  */
 export async function redisClients(target: RedisTarget, logger: Logger): Promise<{ pub: RedisClient; sub: RedisClient }> {
+  // Each client gets its 'error' listener at once: a refused first connect can be reported before
+  // the next await returns, and without a listener ioredis prints it to stderr.
   const pub = await connectRedis(target, { lazyConnect: false, maxRetriesPerRequest: 2 });
+  logRedisConnection(pub, 'publish', logger);
   // In a cluster, notifications are sharded (SSUBSCRIBE on the master owning the channel's slot).
   const sub = await connectRedis(target, {}, { shardedSubscribers: true });
-  logRedisConnection(pub, 'publish', logger);
   logRedisConnection(sub, 'subscribe', logger);
   return { pub, sub };
 }
