@@ -9,7 +9,7 @@ import { GatewayError } from '../flows/errors.js';
 import type { ApiKeys } from '../security/caller.js';
 import { contextFor, type ServerContext } from './context.js';
 import { useNamedCSRFPrevention } from './csrf.js';
-import { hardeningPlugins } from '../security/graphql-hardening.js';
+import { hardeningPlugins, withoutSuggestion } from '../security/graphql-hardening.js';
 import { corsFor, originPolicy, useOriginPolicy } from '../security/origin.js';
 import { useExplainedRefusals } from '../security/http-refusals.js';
 import { useRequestBounds } from '../security/request-params.js';
@@ -32,7 +32,7 @@ export interface YogaDeps {
   trustedDocuments?: TrustedDocumentsOptions;
   /** More plugins, after the security ones (metrics: src/observability/metrics.ts). */
   plugins?: Plugin[];
-  /** How unexpected errors are masked (default createMaskError(logger)). */
+  /** How unexpected errors are masked (default createMaskError(logger, { production })). */
   maskError?: GatewayMaskError;
 }
 
@@ -45,12 +45,15 @@ export type GatewayMaskError = (error: unknown, message: string) => GraphQLError
  * The gateway's masking of errors (yoga's maskedErrors, the masking plugin every transport's
  * operations pass through): GraphQL errors of our own making pass as they are, the domain's errors
  * (src/flows/errors.ts) reach the client with their message and code; anything else reaches the
- * client as `message` only, and its detail goes to the log.
+ * client as `message` only, and its detail goes to the log. In production, the errors that pass
+ * lose graphql-js's "Did you mean ...?" hints (src/security/graphql-hardening.ts): every execution
+ * error and every error of a subscription's events passes here, on every transport.
  */
-export function createMaskError(logger: Logger): GatewayMaskError {
+export function createMaskError(logger: Logger, { production = false }: { production?: boolean } = {}): GatewayMaskError {
+  const passed = production ? withoutSuggestion : (error: GraphQLError) => error;
   return (error, message) => {
     const original = error instanceof GraphQLError ? error.originalError : error;
-    if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) return error;
+    if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) return passed(error);
     // The domain's own failures where a field has no error union (flow(id) while the store is
     // away): expected, already logged where they happen, and worth a code the client can act on.
     if (original instanceof GatewayError) return domainError(original, error instanceof GraphQLError ? error : undefined);
@@ -109,7 +112,7 @@ export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
     ],
     // Unexpected errors reach clients as "Unexpected error." only; their detail goes to the log.
     maskedErrors: {
-      maskError: deps.maskError ?? createMaskError(deps.logger),
+      maskError: deps.maskError ?? createMaskError(deps.logger, { production: deps.production }),
       errorMessage: UNEXPECTED_ERROR_MESSAGE,
     },
     logging: false,

@@ -1,4 +1,4 @@
-import { GraphQLError, NoSchemaIntrospectionCustomRule, type ExecutionResult, type ValidationContext } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationContext } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 
@@ -33,7 +33,7 @@ export interface HardeningOptions {
 const SUGGESTION = /\s*Did you mean [^?]*\?/g;
 
 export const withoutSuggestion = (error: GraphQLError): GraphQLError => {
-  if (!SUGGESTION.test(error.message)) return error;
+  if (!error.message.includes('Did you mean') || !SUGGESTION.test(error.message)) return error;
   SUGGESTION.lastIndex = 0;
   return new GraphQLError(error.message.replace(SUGGESTION, ''), {
     nodes: error.nodes,
@@ -45,16 +45,13 @@ export const withoutSuggestion = (error: GraphQLError): GraphQLError => {
   });
 };
 
-const stripResult = (result: ExecutionResult): ExecutionResult | undefined =>
-  result.errors?.some((e) => e.message.includes('Did you mean'))
-    ? { ...result, errors: result.errors.map(withoutSuggestion) }
-    : undefined;
-
 /**
  * Field and enum suggestions are a map of the schema for whoever has introspection turned off.
- * graphql-armor strips them from validation errors; variable coercion errors ("Value "MOBIL" does
- * not exist in "PossessionType" enum. Did you mean ...") come from execution, so they are stripped
- * there too.
+ * graphql-armor strips them from validation errors, and so does this hook; variable coercion
+ * errors ("Value "MOBIL" does not exist in "PossessionType" enum. Did you mean ...") come from
+ * execution, and are stripped where every execution error already passes: the gateway's
+ * maskError (createMaskError in src/graphql/yoga.ts), so no hook of ours wraps a result or a
+ * subscription's stream for them.
  */
 export const useHideSuggestions = (): Plugin => ({
   onValidate: () => ({ result, setResult }) => {
@@ -62,20 +59,6 @@ export const useHideSuggestions = (): Plugin => ({
       setResult(result.map((e) => (e instanceof GraphQLError ? withoutSuggestion(e) : e)) as GraphQLError[]);
     }
   },
-  onExecute: () => ({
-    onExecuteDone: ({ result, setResult }) => {
-      if (Symbol.asyncIterator in result) return;
-      const stripped = stripResult(result);
-      if (stripped) setResult(stripped);
-    },
-  }),
-  onSubscribe: () => ({
-    onSubscribeResult: ({ result, setResult }) => {
-      if (Symbol.asyncIterator in result) return;
-      const stripped = stripResult(result);
-      if (stripped) setResult(stripped);
-    },
-  }),
 });
 
 /**
