@@ -22,8 +22,8 @@ export interface Subscriber {
 }
 
 export interface SubscribeOptions {
-  /** Called for each `next` after the first, with the receive time and the payload's flow.updatedAt (ms). */
-  onUpdate?: (receivedAt: number, updatedAt: number) => void;
+  /** Called for each `next` after the first, with the receive time, the payload's flow.updatedAt (ms) and the flow's id. */
+  onUpdate?: (receivedAt: number, updatedAt: number, flowId: string) => void;
 }
 
 /** Opens the socket, subscribes to the flow and resolves once its first `next` (the flow as it stands) arrived. */
@@ -51,7 +51,7 @@ export function subscribe(wsUrl: string, flowId: string, options: SubscribeOptio
         }
         subscriber.updates++;
         const updatedAt = message.payload?.data?.unifyStatus?.flow?.updatedAt;
-        if (updatedAt) options.onUpdate?.(receivedAt, Date.parse(updatedAt));
+        if (updatedAt) options.onUpdate?.(receivedAt, Date.parse(updatedAt), flowId);
       } else if (message.type === 'error') {
         clearTimeout(timer);
         socket.terminate();

@@ -77,7 +77,11 @@ const publish = ({ ids, rate, durationMs }: Record<string, unknown>) =>
     tick();
   });
 
-serve({ url: gateway.url, graphqlUrl: gateway.graphqlUrl }, { seed, publish }, async () => {
+/** Each flow's stored updatedAt (ms): what its subscriber should have seen last. */
+const updatedAt = async ({ ids }: Record<string, unknown>) =>
+  Object.fromEntries(await Promise.all((ids as string[]).map(async (id) => [id, (await repo.get(id))?.updatedAt ?? null] as const)));
+
+serve({ url: gateway.url, graphqlUrl: gateway.graphqlUrl }, { seed, publish, updatedAt }, async () => {
   await gateway.close();
   await store.close();
   redis?.pub.disconnect();
