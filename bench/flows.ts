@@ -64,6 +64,19 @@ function directServerFlow(pool: Pool, url: string): Flow {
   };
 }
 
+/**
+ * Runs `work` with a pool of fresh keep-alive connections to `url`, closed after: a connection left
+ * idle through the other paths' phases would meet the server's idle and header timeouts.
+ */
+async function withPool<T>(url: string, size: number, work: (pool: Pool) => Promise<T>): Promise<T> {
+  const pool = await Pool.open(url, size);
+  try {
+    return await work(pool);
+  } finally {
+    pool.close();
+  }
+}
+
 /** `count` flows, `concurrency` at a time, back to back (closed loop). */
 async function closedLoop(flow: Flow, count: number, concurrency: number): Promise<void> {
   let next = 0;
@@ -75,24 +88,24 @@ async function closedLoop(flow: Flow, count: number, concurrency: number): Promi
 export async function cpuPerFlowRow(ctx: FlowBenchContext): Promise<Row> {
   const { gateway, log } = ctx;
   const direct = await ctx.child('direct-adapter', { args: { emulatorUrl: ctx.emulatorUrl } });
-  const gatewayPool = await Pool.open(String(gateway.info.url), 16);
-  const directPool = await Pool.open(String(direct.info.url), 16);
   const flows = ctx.quick ? 150 : 400;
   try {
     const targets = [
-      { name: 'direct', server: direct, flow: directServerFlow(directPool, String(direct.info.url)) },
-      { name: 'gateway', server: gateway, flow: gatewayFlow(gatewayPool, String(gateway.info.graphqlUrl)) },
+      { name: 'direct', server: direct, url: String(direct.info.url), flow: (pool: Pool) => directServerFlow(pool, String(direct.info.url)) },
+      { name: 'gateway', server: gateway, url: String(gateway.info.url), flow: (pool: Pool) => gatewayFlow(pool, String(gateway.info.graphqlUrl)) },
     ];
-    for (const t of targets) await closedLoop(t.flow, 50, 16);
+    for (const t of targets) await withPool(t.url, 16, (pool) => closedLoop(t.flow(pool), 50, 16));
     const perFlow = new Map<string, number[]>();
     const rate = new Map<string, number[]>();
     for (let round = 0; round < ctx.rounds; round++) {
       for (const t of targets) {
-        const before = await cpuMs(t.server);
-        const t0 = performance.now();
-        await closedLoop(t.flow, flows, 16);
-        const seconds = (performance.now() - t0) / 1000;
-        const cpu = ((await cpuMs(t.server)) - before) / flows;
+        const { cpu, seconds } = await withPool(t.url, 16, async (pool) => {
+          const before = await cpuMs(t.server);
+          const t0 = performance.now();
+          await closedLoop(t.flow(pool), flows, 16);
+          const seconds = (performance.now() - t0) / 1000;
+          return { cpu: ((await cpuMs(t.server)) - before) / flows, seconds };
+        });
         perFlow.set(t.name, [...(perFlow.get(t.name) ?? []), cpu]);
         rate.set(t.name, [...(rate.get(t.name) ?? []), flows / seconds]);
         log(`  ${t.name}: ${fmt(cpu, 3)} ms CPU per flow, ${fmt(flows / seconds)} flows/s`);
@@ -110,8 +123,6 @@ export async function cpuPerFlowRow(ctx: FlowBenchContext): Promise<Row> {
       notes: `${flows} flows per round, 16 at a time (closed loop), ${ctx.rounds} interleaved rounds after 50 warm-up flows each; the ratio is the median of the rounds' ratios (each round's pair ran back to back under the same host load), the CPU figures the medians. CPU: the server process's own (user + system) over the round, divided by its flows; the emulator's is not counted. The reference (bench/servers/direct-adapter.ts) takes \`POST /start\` and \`POST /status\` as JSON and calls src/prove's adapter: the same two Prove calls, no GraphQL, store, limits or budget. The gateway: production mode, the memory store, PROVE_RATE_LIMIT=10000, the full test documents (FlowFields). Load average (1 min) at the end: ${load1()}.`,
     };
   } finally {
-    gatewayPool.close();
-    directPool.close();
     await ctx.stop(direct);
   }
 }
@@ -125,15 +136,17 @@ async function openLoop(flow: Flow, perSecond: number, seconds: number): Promise
   const interval = 1000 / perSecond;
   const count = Math.round(perSecond * seconds);
   const times: number[] = [];
+  const failures: unknown[] = [];
   const running: Promise<void>[] = [];
   const t0 = performance.now();
   for (let i = 0; i < count; i++) {
     const due = t0 + i * interval;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    running.push(flow().then(() => void times.push(performance.now() - due)));
+    running.push(flow().then(() => void times.push(performance.now() - due), (error: unknown) => void failures.push(error)));
   }
   await Promise.all(running);
+  if (failures.length) throw new Error(`${failures.length} of ${count} flows failed, the first: ${(failures[0] as Error).message}`);
   return times.sort((a, b) => a - b);
 }
 
@@ -143,8 +156,6 @@ export async function openLoopRow(ctx: FlowBenchContext): Promise<Row> {
   const seconds = ctx.quick ? 3 : 5;
   const adapter = createProveClient({ serverURL: ctx.emulatorUrl, clientId: 'emulator-client', clientSecret: 'emulator-secret' });
   const direct = await ctx.child('direct-adapter', { args: { emulatorUrl: ctx.emulatorUrl } });
-  const gatewayPool = await Pool.open(String(gateway.info.url), 8);
-  const directPool = await Pool.open(String(direct.info.url), 8);
   try {
     const adapterFlow: Flow = async () => {
       const clientRequestId = randomUUID();
@@ -152,18 +163,19 @@ export async function openLoopRow(ctx: FlowBenchContext): Promise<Row> {
       const outcome = await adapter.unifyStatus({ correlationId: started.correlationId, clientRequestId });
       if (outcome.success !== 'true') throw new Error(`adapter status ${outcome.success}`);
     };
-    const targets = [
-      { name: 'adapter', flow: adapterFlow },
-      { name: 'gateway', flow: gatewayFlow(gatewayPool, String(gateway.info.graphqlUrl)) },
-      { name: 'node:http + adapter', flow: directServerFlow(directPool, String(direct.info.url)) },
+    // Each phase over its own fresh connections (withPool); the adapter keeps its own pool to the emulator.
+    const targets: { name: string; run: (work: (flow: Flow) => Promise<number[] | void>) => Promise<number[] | void> }[] = [
+      { name: 'adapter', run: (work) => work(adapterFlow) },
+      { name: 'gateway', run: (work) => withPool(String(gateway.info.url), 8, (pool) => work(gatewayFlow(pool, String(gateway.info.graphqlUrl)))) },
+      { name: 'node:http + adapter', run: (work) => withPool(String(direct.info.url), 8, (pool) => work(directServerFlow(pool, String(direct.info.url)))) },
     ];
-    for (const t of targets) await closedLoop(t.flow, 50, 4);
+    for (const t of targets) await t.run((flow) => closedLoop(flow, 50, 4));
     const times = new Map<string, number[]>(targets.map((t) => [t.name, []]));
     const medians = new Map<string, number[]>(targets.map((t) => [t.name, []]));
     const loads = [load1()];
     for (let round = 0; round < ctx.rounds; round++) {
       for (const t of targets) {
-        const r = await openLoop(t.flow, perSecond, seconds);
+        const r = (await t.run((flow) => openLoop(flow, perSecond, seconds))) as number[];
         times.get(t.name)!.push(...r);
         medians.get(t.name)!.push(percentile(r, 0.5));
         log(`  ${t.name}: p50 ${fmt(percentile(r, 0.5), 2)} ms, p99 ${fmt(percentile(r, 0.99), 2)} ms (${r.length} flows)`);
@@ -187,8 +199,6 @@ export async function openLoopRow(ctx: FlowBenchContext): Promise<Row> {
       notes: `${perSecond} flows/s started on a fixed schedule (open loop: a flow's time runs from its scheduled start, so a stall is latency, not fewer flows) for ${seconds} s per path per round, ${ctx.rounds} interleaved rounds (${g.n} flows per path); the median is the median of the rounds' medians, the p99 over all flows of the path. The adapter runs in the bench process (what "calling the adapter directly" costs a backend); the gateway in production mode with the memory store and PROVE_RATE_LIMIT=10000 (25 flows/s are 50 Prove calls/s: the default budget of 25 would queue them, which is the budget's job, not overhead). Sandbox user 2001004018, the full test documents. Replaces the closed-loop row of 50 concurrent flows, which measured capacity (Little's law), not added latency. Load average (1 min): ${loads.join(' at the start, ')} at the end.`,
     };
   } finally {
-    gatewayPool.close();
-    directPool.close();
     await ctx.stop(direct);
   }
 }
