@@ -31,8 +31,13 @@ export interface HttpRequestView {
   readonly method: string;
 }
 
-/** What the transport hands the envelope: the context of src/graphql/context.ts, and for HTTP the request's view. */
-export type OperationServerContext = ServerContext & { request?: HttpRequestView };
+/**
+ * What the transport hands the envelope: the context of src/graphql/context.ts, and for HTTP the
+ * request's view. `signalForSubscription`, when given, is asked for the context's signal only when
+ * the operation is a subscription (the one reader of the signal: FlowService.watch), so queries
+ * and mutations make no AbortController.
+ */
+export type OperationServerContext = ServerContext & { request?: HttpRequestView; signalForSubscription?: () => AbortSignal };
 
 /** An operation refused before it ran (parse, validation or context): its errors, as the plugins left them. */
 export interface RefusedOperation {
@@ -71,7 +76,9 @@ export interface OperationRunnerOptions {
 
 export function createOperationRunner(yoga: GatewayYoga, { documents }: OperationRunnerOptions = {}): OperationRunner {
   const prepare = async (params: OperationParams, server: OperationServerContext): Promise<PreparedOperation> => {
-    const envelope = yoga.getEnveloped({ ...server, params } as never);
+    const { signalForSubscription, ...initial } = server;
+    const initialContext: OperationServerContext & { params: OperationParams } = { ...initial, params };
+    const envelope = yoga.getEnveloped(initialContext as never);
     let document: DocumentNode;
     try {
       // Ids become texts before the pipeline's parse, whose gate (TRUSTED_DOCUMENTS_ONLY) sees what runs.
@@ -81,6 +88,8 @@ export function createOperationRunner(yoga: GatewayYoga, { documents }: Operatio
     }
     const errors = envelope.validate(envelope.schema, document);
     if (errors.length) return { refused: errors };
+    const type = getOperationAST(document, params.operationName)?.operation;
+    if (type === 'subscription' && signalForSubscription) initialContext.signal = signalForSubscription();
     let contextValue: GraphQLContext;
     try {
       // The masking plugin has already masked anything unexpected the context factory threw.
@@ -95,7 +104,6 @@ export function createOperationRunner(yoga: GatewayYoga, { documents }: Operatio
       variableValues: params.variables ?? undefined,
       operationName: params.operationName ?? undefined,
     };
-    const type = getOperationAST(document, params.operationName)?.operation;
     const operate = type === 'subscription' ? envelope.subscribe : envelope.execute;
     return {
       type,

@@ -128,14 +128,23 @@ export function createHttpJsonTransport(options: HttpJsonOptions): HttpJsonTrans
   };
 
   const run = async (req: IncomingMessage, res: ServerResponse, params: OperationParams, mediaType: string, streams: boolean) => {
-    // The request's own signal, as yoga gives one: aborted when the client goes away before the answer.
-    const controller = new AbortController();
+    // The request's own signal, as yoga gives one: aborted when the client goes away before the
+    // answer. Made for subscriptions only, the one operation that reads it.
+    let controller: AbortController | undefined;
+    let gone = false;
     const onClose = () => {
-      if (!res.writableFinished) controller.abort();
+      if (res.writableFinished) return;
+      gone = true;
+      controller?.abort();
+    };
+    const signalForSubscription = () => {
+      controller = new AbortController();
+      if (gone) controller.abort();
+      return controller.signal;
     };
     res.once('close', onClose);
     try {
-      const result = await runner.run(params, { req, signal: controller.signal, request: POST });
+      const result = await runner.run(params, { req, request: POST, signalForSubscription });
       await answer(res, result, mediaType, streams);
       options.onServed?.();
     } finally {
