@@ -189,4 +189,26 @@ describe('/metrics', () => {
     await client.dispose();
     await until(async () => (await gauge()).sockets === 0, 'the socket to close');
   });
+
+  it('a subscription over a plain JSON POST, abandoned by its client, closes while its flow is quiet', async () => {
+    const open = async () => value(await scrape(gw), 'unify_subscriptions_open');
+    expect(await open()).toBe(0);
+    const { flow } = await started(gw, { possessionType: 'MOBILE', phoneNumber: '2001004014' });
+    // No Origin, JSON, Accept */*: the thin transport (src/transport/http-json.ts) streams it.
+    const client = new AbortController();
+    const stream = await fetch(gw.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: '*/*' },
+      body: JSON.stringify({ query: print(WatchStatusDocument), variables: { flowId: flow.id } }),
+      signal: client.signal,
+    });
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    await stream.body!.getReader().read();
+    await until(async () => (await open()) === 1, 'the subscription to open');
+    // Nothing happens to the flow from here on (it expires in minutes): the client going away is
+    // what must end the watch (the response's body cancelled, the request's signal aborted).
+    client.abort();
+    await until(async () => (await open()) === 0, 'the abandoned subscription to close');
+  });
 });
