@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { print } from 'graphql';
 import { BindPhoneDocument, FlowDocument, StartUnifyDocument, UnifyStatusDocument } from '../test/generated/graphql.js';
 import { build, startChild, stopAll, type Child } from './lib/children.js';
-import { Pool, buildRequest, load, median, percentile, type LoadResult } from './lib/http.js';
+import { Pool, buildRequest, load, median, type LoadResult } from './lib/http.js';
 import { subscribeAll, type Subscriber } from './lib/subscribers.js';
 import { describeMachine } from './lib/machine.js';
 import { renderReport, type Row } from './report.js';
@@ -12,6 +12,7 @@ import { TRACING_ROW, tracingRow } from './tracing.js';
 import { budgetFairnessRow } from './budget-fairness.js';
 import { webhookRows } from './webhooks.js';
 import { cpuPerFlowRow, openLoopRow } from './flows.js';
+import { eventRows } from './events.js';
 
 /**
  * `npm run bench`: every row of the performance table, side by side in one run, written to
@@ -200,92 +201,6 @@ async function subscriptionsRow(emulatorUrl: string): Promise<Row> {
     for (const s of subscribers) s.close();
     await stop(gateway);
   }
-}
-
-interface EventFigures {
-  p50: number;
-  p99: number;
-  published: number;
-  /** Changes a subscriber received one by one. */
-  received: number;
-  /** Subscribers whose last message is not their flow's stored state once the deliveries stopped: lost. */
-  stale: number;
-}
-
-/**
- * A subscriber re-reads its flow on each notification, so a change still on its way when the next
- * one is stored arrives as the newer state only: published - received changes were superseded,
- * not lost, if every subscriber ends at its flow's last state (stale 0).
- */
-async function measureEvents(publisher: Child, subscriberHost: Child, flows: number): Promise<EventFigures> {
-  const ids = await publisher.call<string[]>('seed', { count: flows });
-  const latencies: { at: number; ms: number }[] = [];
-  const lastSeen = new Map<string, number>();
-  const subscribers = await subscribeAll(String(subscriberHost.info.graphqlUrl).replace(/^http/, 'ws'), ids, 100, {
-    onUpdate: (receivedAt, updatedAt, flowId) => {
-      latencies.push({ at: receivedAt, ms: receivedAt - updatedAt });
-      lastSeen.set(flowId, updatedAt);
-    },
-  });
-  try {
-    const started = Date.now();
-    const { published, failed } = await publisher.call<{ published: number; failed: number }>('publish', { ids, rate: 1000, durationMs: T.eventsMs }, T.eventsMs + 30_000);
-    if (failed) throw new Error(`${failed} stored changes failed`);
-    // Deliveries still under way finish: wait until none arrived for a second (at most 15 s).
-    for (let quiet = 0, seen = -1, waited = 0; quiet < 4 && waited < 60; waited++) {
-      quiet = latencies.length === seen ? quiet + 1 : 0;
-      seen = latencies.length;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    const stored = await publisher.call<Record<string, number | null>>('updatedAt', { ids });
-    const stale = ids.filter((id) => lastSeen.get(id) !== stored[id]).length;
-    // The first second is warm-up (JIT, connection buffers).
-    const counted = latencies.filter((l) => l.at >= started + 1_000).map((l) => l.ms).sort((a, b) => a - b);
-    return { p50: percentile(counted, 0.5), p99: percentile(counted, 0.99), received: latencies.length, published, stale };
-  } finally {
-    for (const s of subscribers) s.close();
-  }
-}
-
-const deliveries = (r: EventFigures) =>
-  `${r.received} of ${r.published} changes delivered one by one, ${r.published - r.received} superseded by a newer change before delivery; ${r.stale} subscribers not at their flow's last state after the deliveries stopped`;
-
-async function eventRows(emulatorUrl: string): Promise<Row[]> {
-  const flows = 1_000;
-  const rows: Row[] = [];
-  const single = await child('gateway', { env: gatewayEnv(emulatorUrl) });
-  try {
-    const r = await measureEvents(single, single, flows);
-    log(`  one instance: p50 ${r.p50} ms, p99 ${r.p99} ms, ${r.received}/${r.published} delivered, ${r.stale} stale`);
-    rows.push({
-      goal: 'event to subscriber, p99, at 1,000 events/s, one instance',
-      target: '<= 25 ms',
-      measured: `**${fmt(r.p99)} ms** (p50 ${fmt(r.p50)} ms)`,
-      reference: deliveries(r),
-      met: r.p99 <= 25 && r.received === r.published && r.stale === 0,
-      notes: `${flows} subscribers (one WebSocket each, one flow each); the gateway process makes 1,000 stored changes per second (save, then publish, as FlowService.commit does) for ${T.eventsMs / 1000} s; latency = receipt time - the change's updatedAt (same clock, ms resolution); the first second is not counted. Memory store and pub/sub.`,
-    });
-  } finally {
-    await stop(single);
-  }
-  const redisEnv = { REDIS_URL, ...(REDIS_CLUSTER && { REDIS_CLUSTER: 'on' }) };
-  const a = await child('gateway', { env: gatewayEnv(emulatorUrl, redisEnv) });
-  const b = await child('gateway', { env: gatewayEnv(emulatorUrl, redisEnv) });
-  try {
-    const r = await measureEvents(a, b, flows);
-    log(`  two instances: p50 ${r.p50} ms, p99 ${r.p99} ms, ${r.received}/${r.published} delivered, ${r.stale} stale`);
-    rows.push({
-      goal: 'event to subscriber, p99, at 1,000 events/s, across two instances via Redis',
-      target: '<= 50 ms',
-      measured: `**${fmt(r.p99)} ms** (p50 ${fmt(r.p50)} ms)`,
-      reference: deliveries(r),
-      met: r.p99 <= 50 && r.received === r.published && r.stale === 0,
-      notes: `As above, with the changes made on instance A and the ${flows} subscribers on instance B; store and pub/sub in Redis (${REDIS_URL}${REDIS_CLUSTER ? ', a Redis Cluster: sharded pub/sub' : ''}).`,
-    });
-  } finally {
-    await stop(a, b);
-  }
-  return rows;
 }
 
 /** A burst: `count` startUnify requests written at once, each on its own connection. */
@@ -479,7 +394,7 @@ async function main() {
       ...(await measure('subscriptions', () => subscriptionsRow(emulatorUrl), [
         { goal: `${SUBSCRIPTIONS.toLocaleString('en')} graphql-ws subscriptions held by one process`, target: '<= 256 MB RSS in total' },
       ])),
-      ...(await measure('events', () => eventRows(emulatorUrl), [
+      ...(await measure('events', () => eventRows({ child, stop, gatewayEnv, log, emulatorUrl, redisUrl: REDIS_URL, redisCluster: REDIS_CLUSTER, eventsMs: T.eventsMs }), [
         { goal: 'event to subscriber, p99, at 1,000 events/s, one instance', target: '<= 25 ms' },
         { goal: 'event to subscriber, p99, at 1,000 events/s, across two instances via Redis', target: '<= 50 ms' },
       ])),
