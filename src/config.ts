@@ -6,16 +6,14 @@ import type { LiveLimitsConfig } from './security/live-limits.js';
 import { compileProxyTrust, type ProxyTrust } from './security/address.js';
 import { TRUSTED_DOCUMENTS_VARIABLES, readTrustedDocumentsConfig } from './graphql/trusted-documents-config.js';
 import type { TrustedDocumentsOptions } from './graphql/trusted-documents-plugin.js';
+import { ConfigError, list, parseDuration, parseLimit, type Limit } from './config-values.js';
+
+export { ConfigError, parseDuration, parseLimit, type Limit };
 
 /**
  * Environment -> typed Config. Every variable is checked up front so a bad deployment fails at
  * start with one line per problem, instead of at the first request that touches it.
  */
-
-export interface Limit {
-  count: number;
-  windowMs: number;
-}
 
 export type ProveTarget =
   /** In-process emulator mounted on the gateway's own port. */
@@ -80,37 +78,6 @@ export interface HttpTimeouts {
   /** A request, body included, must have arrived within this; responses (SSE streams) are not bounded by it. */
   requestTimeoutMs: number;
 }
-
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
-  }
-}
-
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** "10m", "30s", "500ms", "1h", or a bare number of seconds. */
-export function parseDuration(text: string): number | undefined {
-  const match = /^(\d+)(ms|s|m|h)?$/.exec(text.trim());
-  if (!match) return undefined;
-  return Number(match[1]) * UNITS[match[2] ?? 's']!;
-}
-
-/** "3/10m" -> 3 per 10 minutes. */
-export function parseLimit(text: string): Limit | undefined {
-  const [count, window] = text.split('/');
-  if (!count || !window || !/^\d+$/.test(count)) return undefined;
-  const windowMs = parseDuration(window);
-  if (!windowMs || Number(count) < 1) return undefined;
-  return { count: Number(count), windowMs };
-}
-
-const list = (text: string | undefined) =>
-  (text ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
 
 const KNOWN = new Set([
   'PORT', 'HOST', 'NODE_ENV', 'PROVE_ENV', 'PROVE_BASE_URL', 'PROVE_CLIENT_ID', 'PROVE_CLIENT_SECRET',

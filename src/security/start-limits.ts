@@ -1,7 +1,7 @@
 import type { RedisClient } from '../store/redis-client.js';
 import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { Limit } from '../config.js';
+import type { Limit } from '../config-values.js';
 import { RateLimitedError } from '../flows/errors.js';
 import type { StartCharge, StartGuard } from '../flows/service-deps.js';
 import type { Caller } from '../flows/caller.js';
