@@ -49,16 +49,16 @@ export function emulatorClient(base: string): EmulatorClient {
   };
 }
 
+/** Tests reuse the sandbox numbers many times; send limits are exercised in test/security, which sets its own. */
+export const SEND_LIMITS_OFF = {
+  START_LIMIT_PER_NUMBER: '10000/1m', START_LIMIT_PER_NUMBER_ALL: '10000/1m', START_LIMIT_PER_NUMBER_TRUSTED: '10000/1m', START_LIMIT_PER_ADDRESS: '10000/1m',
+};
+
 export async function startGateway(
   env: Record<string, string> = {},
   options: GatewayOptions = {},
 ): Promise<TestGateway> {
-  // Tests reuse the sandbox numbers many times; send limits are exercised in test/security, which sets its own.
-  const config = loadConfig({
-    NODE_ENV: 'test', PORT: '0', GATEWAY_API_KEYS: TEST_API_KEY,
-    START_LIMIT_PER_NUMBER: '10000/1m', START_LIMIT_PER_NUMBER_ALL: '10000/1m', START_LIMIT_PER_NUMBER_TRUSTED: '10000/1m', START_LIMIT_PER_ADDRESS: '10000/1m',
-    ...env,
-  });
+  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', GATEWAY_API_KEYS: TEST_API_KEY, ...SEND_LIMITS_OFF, ...env });
   const gateway = await createGateway(config, { logger: pino({ level: 'silent' }), ...options });
   const raw = async <T>(body: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(gateway.graphqlUrl, {

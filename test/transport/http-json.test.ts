@@ -10,7 +10,7 @@ import { createFlowEvents } from '../../src/events/flow-events.js';
 import { FlowDocument, UnifyStatusDocument, StartUnifyDocument } from '../generated/graphql.js';
 import { PageStatusDocument } from '../../src/ui/page/generated/graphql.js';
 import { startUpstream, type Upstream } from '../security/support.js';
-import { TEST_API_KEY } from '../support/gateway.js';
+import { SEND_LIMITS_OFF, TEST_API_KEY } from '../support/gateway.js';
 
 /**
  * The node:http JSON transport (src/transport/http-json.ts) answers byte for byte as yoga does.
@@ -69,7 +69,7 @@ beforeAll(async () => {
   upstream = await startUpstream({ rateLimitPerSecond: 0 });
   const env = {
     NODE_ENV: 'production', PORT: '0', GATEWAY_API_KEYS: TEST_API_KEY, PROVE_RATE_LIMIT: '10000',
-    START_LIMIT_PER_NUMBER: '10000/1m', START_LIMIT_PER_NUMBER_ALL: '10000/1m', START_LIMIT_PER_NUMBER_TRUSTED: '10000/1m', START_LIMIT_PER_ADDRESS: '10000/1m', ...upstream.env,
+    ...SEND_LIMITS_OFF, ...upstream.env,
   };
   store = createStore(undefined);
   const events = createFlowEvents();

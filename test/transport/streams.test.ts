@@ -10,7 +10,7 @@ import { flowKey } from '../../src/store/flow-repository.js';
 import { createFlowEvents } from '../../src/events/flow-events.js';
 import { FlowDocument, StartUnifyDocument, UnifyStatusDocument, WatchStatusDocument } from '../generated/graphql.js';
 import { captureLogs, startUpstream, type Upstream } from '../security/support.js';
-import { TEST_API_KEY } from '../support/gateway.js';
+import { SEND_LIMITS_OFF, TEST_API_KEY } from '../support/gateway.js';
 
 /**
  * graphql-ws and SSE answer what yoga's own HTTP path answers for the same operation. Two
@@ -32,7 +32,7 @@ beforeAll(async () => {
   upstream = await startUpstream({ rateLimitPerSecond: 0 });
   const env = {
     NODE_ENV: 'production', PORT: '0', GATEWAY_API_KEYS: TEST_API_KEY, PROVE_RATE_LIMIT: '10000',
-    START_LIMIT_PER_NUMBER: '10000/1m', START_LIMIT_PER_NUMBER_ALL: '10000/1m', START_LIMIT_PER_NUMBER_TRUSTED: '10000/1m', START_LIMIT_PER_ADDRESS: '10000/1m', ...upstream.env,
+    ...SEND_LIMITS_OFF, ...upstream.env,
   };
   store = createStore(undefined);
   const events = createFlowEvents();
