@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { createCounter, createHistogram, usePrometheus, type FillLabelsFnParams } from '@graphql-yoga/plugin-prometheus';
+import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { WebSocketServer } from 'ws';
 import { ProveError, type ProveClient } from '../prove/types.js';
@@ -52,40 +52,6 @@ export interface GatewayMetrics {
   instrumentWebSocketServer(wss: WebSocketServer): void;
   /** A connection or subscription refused by its limit (src/security/live-limits.ts). */
   observeLiveRefusal(kind: LiveRefusal, transport: 'graphql-ws' | 'sse'): void;
-}
-
-type OperationLabel = { operationType: string };
-/** One label object per operation type, made once: the plugin asks for labels at every phase of every operation. */
-function operationLabels(): (params: FillLabelsFnParams) => OperationLabel {
-  const made = new Map<string | undefined, OperationLabel>();
-  return ({ operationType }) => {
-    let labels = made.get(operationType);
-    if (!labels) made.set(operationType, (labels = { operationType: operationType as string }));
-    return labels;
-  };
-}
-
-/**
- * The plugin's own per-operation series (names, help, buckets and labels as it defines them), with
- * their labels made once per operation type instead of rebuilt from the operation at each phase.
- */
-function operationSeries(registry: Registry) {
-  const fillLabelsFn = operationLabels();
-  const histogram = <Phase>(name: string, help: string) =>
-    createHistogram<Phase, 'operationType'>({ registry, histogram: { name, help, labelNames: ['operationType'] }, fillLabelsFn });
-  return {
-    graphql_envelop_phase_parse: histogram<'parse'>('graphql_envelop_phase_parse', 'Time spent on running GraphQL "parse" function'),
-    graphql_envelop_phase_validate: histogram<'validate'>('graphql_envelop_phase_validate', 'Time spent on running GraphQL "validate" function'),
-    graphql_envelop_phase_context: histogram<'context'>('graphql_envelop_phase_context', 'Time spent on building the GraphQL context'),
-    graphql_envelop_phase_execute: histogram<'execute'>('graphql_envelop_phase_execute', 'Time spent on running the GraphQL "execute" function'),
-    graphql_envelop_phase_subscribe: histogram<'subscribe'>('graphql_envelop_phase_subscribe', 'Time spent on running the GraphQL "subscribe" function'),
-    graphql_envelop_request_duration: histogram<'execute' | 'subscribe'>('graphql_envelop_request_duration', 'Time spent on running the GraphQL operation from parse to execute'),
-    graphql_envelop_request: createCounter<'execute' | 'subscribe', 'operationType'>({
-      registry,
-      counter: { name: 'graphql_envelop_request', help: 'Counts the amount of GraphQL requests executed through Envelop', labelNames: ['operationType'] },
-      fillLabelsFn,
-    }),
-  };
 }
 
 export function createMetrics(): GatewayMetrics {
@@ -176,7 +142,6 @@ export function createMetrics(): GatewayMetrics {
       // The schema deprecates nothing, and this counter walks every document with TypeInfo on every
       // request to find deprecated fields: 6% of a flow(id) request's CPU for a series that stays 0.
       metrics: {
-        ...operationSeries(registry),
         graphql_envelop_deprecated_field: false,
         // A Summary's quantiles are computed per process (a t-digest per request: ~4% of a
         // flow(id) request's CPU) and cannot be added up across instances behind a load balancer;
