@@ -34,6 +34,7 @@ import { createRoutes, EMULATOR_PREFIX } from './routes.js';
 import { createShutdown, type ShutdownReport } from './shutdown.js';
 import { httpServerOptions } from './http-timeouts.js';
 import { liveStreams } from '../transport/sse-live.js';
+import { useUnannouncedStreamLimits } from '../security/live-stream-plugin.js';
 import { createWebhooks } from '../webhooks/index.js';
 
 /**
@@ -133,24 +134,6 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const metrics = createMetrics();
   // One warning (at most a line a second) for API keys refused over HTTP and graphql-ws.
   const onRefusedKey = refusedKeyWarning(logger);
-  const yoga = createGatewayYoga({
-    flows: () => flowsReady,
-    apiKeys,
-    production: config.production,
-    addressOf,
-    logger,
-    corsOrigins: config.corsOrigins,
-    trustedDocuments: config.trustedDocuments,
-    plugins: [...metrics.plugins, ...(tracing?.plugins ?? []), ...(options.plugins ?? [])],
-    onRefusedKey,
-  });
-  // Every operation of every transport runs through yoga's envelope (src/graphql/operation.ts).
-  const runner = createOperationRunner(yoga, { documents: config.trustedDocuments.documents });
-  const httpJson = options.httpJson === false ? undefined : createHttpJsonTransport({ yoga, runner, logger, ...options.httpJson });
-  const statusPage = config.statusPage
-    ? createStatusPage({ graphqlPath: yoga.graphqlEndpoint, emulatorPath: emulator ? EMULATOR_PREFIX : undefined, logger })
-    : undefined;
-
   // Connections and subscriptions held open, per socket, client address and process (LIMIT_*), graphql-ws and SSE alike.
   const liveLimits = createLiveLimits(config.liveLimits);
   const liveWarning = liveRefusalWarning(logger);
@@ -162,6 +145,25 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       liveWarning(refusal, transport, address);
     },
   });
+
+  const yoga = createGatewayYoga({
+    flows: () => flowsReady,
+    apiKeys,
+    production: config.production,
+    addressOf,
+    logger,
+    corsOrigins: config.corsOrigins,
+    trustedDocuments: config.trustedDocuments,
+    // Streams over HTTP that no Accept announced are counted when they subscribe.
+    plugins: [useUnannouncedStreamLimits(liveGuard('sse')), ...metrics.plugins, ...(tracing?.plugins ?? []), ...(options.plugins ?? [])],
+    onRefusedKey,
+  });
+  // Every operation of every transport runs through yoga's envelope (src/graphql/operation.ts).
+  const runner = createOperationRunner(yoga, { documents: config.trustedDocuments.documents });
+  const httpJson = options.httpJson === false ? undefined : createHttpJsonTransport({ yoga, runner, logger, ...options.httpJson });
+  const statusPage = config.statusPage
+    ? createStatusPage({ graphqlPath: yoga.graphqlEndpoint, emulatorPath: emulator ? EMULATOR_PREFIX : undefined, logger })
+    : undefined;
 
   // Set once the Prove client exists (after listen); until then /ready says credentials are unknown.
   let readiness: Readiness | undefined;

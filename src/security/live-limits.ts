@@ -32,6 +32,9 @@ export interface LiveLimits {
   /** Takes a subscription slot for `address` on a connection already running `onConnection` of them (SSE: 0), or names the cap that refused it. */
   subscription(address: string, onConnection: number): LiveRefusal | undefined;
   endSubscription(address: string): void;
+  /** A connection and a subscription slot at once, for one stream over HTTP (SSE), or the cap that refused; given back by endStream. */
+  stream(address: string): LiveRefusal | undefined;
+  endStream(address: string): void;
   /** What is open now, and how many per-address counters are kept for it (leak checks). */
   open(): { connections: number; subscriptions: number; addresses: number };
 }
@@ -96,6 +99,17 @@ export function createLiveLimits(config: LiveLimitsConfig): LiveLimits {
       return full === 'key' ? 'subscriptions_per_address' : full === 'total' ? 'subscriptions_total' : undefined;
     },
     endSubscription: (address) => subscriptions.give(address),
+    stream(address) {
+      const refused = this.connection(address);
+      if (refused) return refused;
+      const tooMany = this.subscription(address, 0);
+      if (tooMany) connections.give(address);
+      return tooMany;
+    },
+    endStream(address) {
+      connections.give(address);
+      subscriptions.give(address);
+    },
     open: () => ({ connections: connections.total, subscriptions: subscriptions.total, addresses: connections.keys + subscriptions.keys }),
   };
 }

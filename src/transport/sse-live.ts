@@ -1,11 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { refusalText, type LiveGuard, type LiveRefusal } from '../security/live-limits.js';
+import { markCountedStream } from '../security/live-stream-plugin.js';
 
 /**
  * The live limits on streamed GraphQL over HTTP: a request to the GraphQL path that accepts an
  * event stream (SSE) or multipart/mixed holds a connection and a subscription slot from its
  * arrival until its response closes, however it ends (complete, client gone, shutdown). Over a
- * limit it is answered 429 with a GraphQL-shaped JSON error before yoga reads it.
+ * limit it is answered 429 with a GraphQL-shaped JSON error before yoga reads it. A subscription
+ * streamed to a request that did not ask for a stream is counted at subscribe time instead
+ * (src/security/live-stream-plugin.ts).
  *
  * Returns the request handler's first step: false when it has answered the request itself.
  */
@@ -14,17 +17,10 @@ export function liveStreams(graphqlPath: string, guard: LiveGuard): (req: Incomi
     if (!isStream(req, graphqlPath)) return true;
     const address = guard.addressOf(req);
     const { limits } = guard;
-    const refused = limits.connection(address);
+    const refused = limits.stream(address);
     if (refused) return refuse(res, refused, address, guard);
-    const tooMany = limits.subscription(address, 0);
-    if (tooMany) {
-      limits.endConnection(address);
-      return refuse(res, tooMany, address, guard);
-    }
-    res.once('close', () => {
-      limits.endConnection(address);
-      limits.endSubscription(address);
-    });
+    markCountedStream(req);
+    res.once('close', () => limits.endStream(address));
     return true;
   };
 }

@@ -90,30 +90,42 @@ class RawSocket {
   }
 }
 
-/** A streamed subscription over SSE from `localAddress`: the status and, for a 429, the JSON body; close() ends the stream. */
-function sse(gw: TestGateway, localAddress: string, flowId: string): Promise<{ status: number; body: unknown; close(): void }> {
+/**
+ * A subscription streamed over HTTP from `localAddress`: the status and, for a 429, the JSON body;
+ * close() ends the stream. SSE asks for a stream by Accept; `unannounced` requests do not (no
+ * Accept, or `*\/*`: they are streamed because the operation is a subscription).
+ */
+function sse(
+  gw: TestGateway, localAddress: string, flowId: string,
+  how: 'sse' | 'plain POST' | 'POST */*' | 'GET' = 'sse',
+): Promise<{ status: number; body: unknown; contentType?: string; close(): void }> {
   return new Promise((resolve, reject) => {
     const url = new URL(gw.graphqlUrl);
+    const body = JSON.stringify({ query: WATCH, variables: { flowId } });
+    const headers: Record<string, string> =
+      how === 'sse' ? { 'content-type': 'application/json', accept: 'text/event-stream' }
+        : how === 'plain POST' ? { 'content-type': 'application/json' }
+          : how === 'POST */*' ? { 'content-type': 'application/json', accept: '*/*' }
+            : { 'x-graphql-yoga-csrf': '1' };
+    const path = how === 'GET' ? `${url.pathname}?${new URLSearchParams({ query: WATCH, variables: JSON.stringify({ flowId }) })}` : url.pathname;
     const req = httpRequest(
-      {
-        host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress,
-        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
-      },
+      { host: url.hostname, port: url.port, path, method: how === 'GET' ? 'GET' : 'POST', localAddress, headers },
       (res) => {
         const close = () => req.destroy();
+        const contentType = res.headers['content-type'];
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
           text += chunk;
           // A stream is "held" once its first event arrived.
-          if (res.statusCode === 200 && text.includes('\n\n')) resolve({ status: 200, body: text, close });
+          if (res.statusCode === 200 && text.includes('\n\n')) resolve({ status: 200, body: text, contentType, close });
         });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: res.statusCode === 200 ? text : JSON.parse(text), close }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: res.statusCode === 200 ? text : JSON.parse(text), contentType, close }));
         res.on('error', () => {});
       },
     );
     req.on('error', reject);
-    req.end(JSON.stringify({ query: WATCH, variables: { flowId } }));
+    req.end(how === 'GET' ? undefined : body);
   });
 }
 
@@ -228,6 +240,41 @@ describe('per socket, per address', () => {
     await eventually(() => gw.liveStats().held.connections === before - 1, 'the closed socket released');
     expect((await open('127.0.0.5')).closed).toBeUndefined();
     expect(await refusals(gw)).toMatchObject({ 'connections_per_address/graphql-ws': 1, 'connections_per_address/sse': 1 });
+  });
+
+  it('a subscription streamed to a request that did not ask for a stream (no Accept, */*, GET) counts like SSE', async () => {
+    const before = gw.liveStats().held;
+    const streams = [
+      await sse(gw, '127.0.0.7', flowId, 'plain POST'),
+      await sse(gw, '127.0.0.7', flowId, 'POST */*'),
+      await sse(gw, '127.0.0.7', flowId, 'GET'),
+      await sse(gw, '127.0.0.7', flowId, 'plain POST'),
+    ];
+    expect(streams.map((s) => [s.status, s.contentType])).toEqual(Array(4).fill([200, 'text/event-stream']));
+    expect(gw.liveStats().held).toMatchObject({ connections: before.connections + 4, subscriptions: before.subscriptions + 4 });
+
+    // A fifth from 127.0.0.7, however it is sent, is over its connection limit: 429, as for SSE.
+    for (const how of ['plain POST', 'POST */*', 'GET', 'sse'] as const) {
+      const refused = await sse(gw, '127.0.0.7', flowId, how);
+      expect(refused.status, how).toBe(429);
+      expect(refused.body, how).toEqual({
+        errors: [{ message: 'Too many connections from this address (at most 4)', extensions: { code: 'TOO_MANY_CONNECTIONS', limit: 'connections_per_address' } }],
+      });
+    }
+    // Queries are not streams: never counted, never refused.
+    const query = await fetch(gw.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+    expect(query.status).toBe(200);
+
+    // A stream the client leaves gives its slots back, and the next one is served.
+    streams[0]!.close();
+    await eventually(() => gw.liveStats().held.connections === before.connections + 3, 'the abandoned stream released');
+    expect(gw.liveStats().held.subscriptions).toBe(before.subscriptions + 3);
+    const next = await sse(gw, '127.0.0.7', flowId, 'plain POST');
+    expect(next.status).toBe(200);
+    for (const s of [...streams.slice(1), next]) s.close();
+    await eventually(() => gw.liveStats().held.connections === before.connections, 'every stream released');
+    expect(gw.liveStats().held.subscriptions).toBe(before.subscriptions);
+    expect(await refusals(gw)).toMatchObject({ 'connections_per_address/sse': 5 });
   });
 
   it('refusals are one warning line per network per minute, without the full address; everything released leaves nothing behind', async () => {
