@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Keyv } from 'keyv';
 import type { Cluster } from 'ioredis';
 import { connectRedis } from './redis-client.js';
-import { deserialize } from './serialization.js';
+import { deserialize, serialize } from './serialization.js';
 import type { Store } from './store-backend.js';
 import { SET_IF_NEWER, type ConditionalWrites } from './conditional-write.js';
 
@@ -82,7 +82,7 @@ export async function createClusterStore(redisUrl: string, namespace = 'unify'):
   // Failures reach callers as rejected commands; without a listener an 'error' event would crash the process.
   cluster.on('error', () => {});
   const adapter = new ClusterKeyvStore(cluster);
-  const keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true, useKeyPrefix: false, deserialize });
+  const keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true, useKeyPrefix: false, serialize, deserialize });
   keyv.on('error', () => {});
   // Settles within CONNECT_WAIT_MS, as @keyv/redis' first connect does on one Redis: the client
   // keeps trying unreachable seeds for ever, and the gateway would otherwise never start listening

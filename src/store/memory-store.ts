@@ -1,5 +1,5 @@
 import { Keyv } from 'keyv';
-import { deserialize } from './serialization.js';
+import { deserialize, serialize } from './serialization.js';
 import type { Store } from './store-backend.js';
 import { serialWrites } from './conditional-write.js';
 
@@ -53,6 +53,6 @@ export class ExpiringMap<V> extends Map<string, V> {
 /** The store of a single instance: keyv on an ExpiringMap. */
 export function createMemoryStore(namespace = 'unify'): Store {
   const map = new ExpiringMap<unknown>();
-  const keyv = new Keyv({ store: map, namespace, throwOnErrors: true, deserialize });
+  const keyv = new Keyv({ store: map, namespace, throwOnErrors: true, serialize, deserialize });
   return { keyv, kind: 'memory', writes: serialWrites(keyv), ping: async () => {}, ready: async () => {}, close: async () => map.stop() };
 }

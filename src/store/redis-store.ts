@@ -1,7 +1,7 @@
 import { Keyv } from 'keyv';
 import KeyvRedis, { type RedisClientConnectionType } from '@keyv/redis';
 import { createMemoryStore } from './memory-store.js';
-import { deserialize } from './serialization.js';
+import { deserialize, serialize } from './serialization.js';
 import type { Store } from './store-backend.js';
 import { SET_IF_NEWER, type ConditionalWrites } from './conditional-write.js';
 
@@ -11,7 +11,7 @@ import { SET_IF_NEWER, type ConditionalWrites } from './conditional-write.js';
  * only when Redis is configured.
  */
 
-export { deserialize } from './serialization.js';
+export { deserialize, serialize } from './serialization.js';
 export type { Store } from './store-backend.js';
 
 const PING_KEY = 'ping';
@@ -31,7 +31,7 @@ export function createRedisStore(redisUrl: string, namespace = 'unify'): Store {
     },
     { namespace, throwOnErrors: true, throwOnConnectError: true, connectionTimeout: 2000 },
   );
-  const keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true, useKeyPrefix: false, deserialize });
+  const keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true, useKeyPrefix: false, serialize, deserialize });
   // keyv re-emits adapter errors; without a listener an 'error' event would crash the process.
   keyv.on('error', () => {});
   // Connect now rather than on the first request, so an instance is ready when it starts listening.

@@ -1,9 +1,10 @@
-import type { Deserialize, DeserializedData } from 'keyv';
+import type { Deserialize, DeserializedData, Serialize } from 'keyv';
+import { defaultSerialize } from '@keyv/serialize';
 import { BoundedMemo, deepFreeze } from '../lib/bounded-memo.js';
 
 /**
  * keyv's defaultDeserialize (@keyv/serialize), without its reviver when there is nothing to revive.
- * Writes stay keyv's defaultSerialize, which escapes a string value starting with ':' as '::…' and
+ * Writes are keyv's defaultSerialize's text (serialize below), which escapes a string value starting with ':' as '::…' and
  * writes a Buffer as ':base64:…'; the reviver undoes both, and touches nothing else. A JSON string
  * that starts with ':' opens right after '{', '[', ',' or ':' (the serializer writes no spaces;
  * a '"' inside a string is always '\\"'), or at the very start of the text: where none of these
@@ -14,6 +15,21 @@ const COLON_STRING = /[[{,:]":/;
 
 const parse = (text: string): unknown =>
   deepFreeze(text.startsWith('":') || COLON_STRING.test(text) ? JSON.parse(text, revive) : JSON.parse(text));
+
+/**
+ * keyv's defaultSerialize builds its text in JavaScript, key by key, to escape a string value that
+ * starts with ':' and to write a Buffer as ':base64:…'; for anything else its text is exactly
+ * JSON.stringify's (own enumerable keys, undefined members left out, toJSON applied). So the text
+ * is JSON.stringify's when it shows neither: no string opens with ':' (the test above, which can
+ * only err towards keyv's serializer) and no Buffer's JSON form. The store holds JSON data only
+ * (records, claims, counts and ids: no functions, no sparse arrays), where the two agree.
+ */
+export const serialize: Serialize = <Value>(data: DeserializedData<Value>) => {
+  const text = JSON.stringify(data);
+  return text === undefined || text.startsWith('":') || COLON_STRING.test(text) || text.includes('"type":"Buffer"')
+    ? defaultSerialize(data)
+    : text;
+};
 
 /**
  * A polled flow is read again and again while unchanged, and one stored text always reads as the

@@ -9,7 +9,7 @@ import type { Store } from './store-backend.js';
 
 export type { Store } from './store-backend.js';
 export { createMemoryStore } from './memory-store.js';
-export { deserialize } from './serialization.js';
+export { deserialize, serialize } from './serialization.js';
 
 /**
  * The store for a configuration: in memory without a Redis URL, in Redis with one, on a Redis
