@@ -127,8 +127,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
 
   // The Prove client needs the gateway's own port when it talks to the embedded emulator, so the
   // service is built after listen(); requests that arrive in between wait for it.
+  let flowService: FlowService | undefined;
   let resolveFlows!: (service: FlowService) => void;
-  const flowsReady = new Promise<FlowService>((resolve) => (resolveFlows = resolve));
+  const flowsReady = new Promise<FlowService>((resolve) => (resolveFlows = (service) => resolve((flowService = service))));
 
   // Per gateway: several gateways in one process (tests) must not share counters.
   const metrics = createMetrics();
@@ -147,7 +148,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   });
 
   const yoga = createGatewayYoga({
-    flows: () => flowsReady,
+    flows: () => flowService ?? flowsReady,
     apiKeys,
     production: config.production,
     addressOf,

@@ -14,7 +14,8 @@ export interface ServerContext {
 }
 
 export interface ContextDeps {
-  flows: () => Promise<FlowService>;
+  /** The flow service, or the promise of it while the gateway is starting. */
+  flows: () => FlowService | Promise<FlowService>;
   apiKeys: ApiKeys;
   /** The client's address for a request (src/security/address.ts). */
   addressOf: (req: RequestIdentity) => string;
@@ -30,18 +31,21 @@ const authorizationOf = (context: ServerContext): string | undefined => credenti
  * every transport (src/graphql/operation.ts), so all see the same caller.
  */
 export function contextFor(deps: ContextDeps) {
-  return async (initial: ServerContext & { request?: Request }): Promise<GraphQLContext | undefined> => {
+  // Built synchronously once the flow service exists, so the envelope's context step takes no promise.
+  return (initial: ServerContext & { request?: Request }): GraphQLContext | undefined | Promise<GraphQLContext | undefined> => {
     const authorization = authorizationOf(initial);
     const caller = identifyCaller(authorization, deps.addressOf(initial.req), deps.apiKeys);
     if (!caller) {
       deps.onRefusedKey?.(initial.connectionParams ? 'graphql-ws' : 'http', authorization);
       return undefined;
     }
-    return {
+    const contextWith = (flows: FlowService): GraphQLContext => ({
       caller,
-      flows: await deps.flows(),
+      flows,
       signal: initial.signal ?? initial.request?.signal,
       apiKeysConfigured: deps.apiKeys.configured,
-    };
+    });
+    const flows = deps.flows();
+    return flows instanceof Promise ? flows.then(contextWith) : contextWith(flows);
   };
 }

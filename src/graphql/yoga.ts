@@ -20,7 +20,8 @@ import { useJitReads } from './jit-reads.js';
 import { useTrustedDocuments, type TrustedDocumentsOptions } from './trusted-documents-plugin.js';
 
 export interface YogaDeps {
-  flows: () => Promise<FlowService>;
+  /** The flow service, or the promise of it while the gateway is starting. */
+  flows: () => FlowService | Promise<FlowService>;
   apiKeys: ApiKeys;
   production: boolean;
   addressOf: (req: RequestIdentity) => string;
@@ -73,6 +74,11 @@ function domainError(failure: GatewayError, located: GraphQLError | undefined): 
 
 export type GatewayYoga = YogaServerInstance<ServerContext, GraphQLContext>;
 
+const authenticated = (context: GraphQLContext | undefined): GraphQLContext => {
+  if (!context) throw new GraphQLError('The API key is not valid', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+  return context;
+};
+
 /** Headers that mark a GET or simple-content-type request as sent by script, not by a form or an <img>. */
 export const CSRF_HEADERS = ['x-graphql-yoga-csrf', 'graphql-require-preflight', 'apollo-require-preflight'];
 
@@ -116,12 +122,9 @@ export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
       errorMessage: UNEXPECTED_ERROR_MESSAGE,
     },
     logging: false,
-    context: async (initial) => {
-      const context = await buildContext(initial);
-      if (!context) {
-        throw new GraphQLError('The API key is not valid', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
-      }
-      return context;
+    context: (initial) => {
+      const context = buildContext(initial);
+      return context instanceof Promise ? context.then(authenticated) : authenticated(context);
     },
   });
 }
