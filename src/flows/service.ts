@@ -157,9 +157,10 @@ export class FlowService {
    * transitions too: at expiresAt the watcher re-reads, and find() stores and announces EXPIRED.
    *
    * Ends, releasing its listener and timer at once, when the consumer calls return() or when
-   * `signal` aborts. The signal matters: a wrapper between the transport and this iterator (an
-   * async generator such as plugin-errors' wrapSubscribe) holds a return() back until the next
-   * value arrives, which for a quiet flow would be its expiry.
+   * `signal` aborts. The signal matters where the consumer may never call return(), or where a
+   * wrapper between the transport and this iterator (an async generator) would hold a return()
+   * back until the next value, which for a quiet flow is its expiry: HTTP streams pass their
+   * request's signal. graphql-ws passes none: its return() reaches this iterator at once.
    */
   watch(id: string, signal?: AbortSignal): AsyncIterableIterator<Flow> {
     const start = (inner: AbortSignal | undefined) => new FlowWatch(id, this.#watchSource, inner);

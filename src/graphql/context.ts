@@ -9,7 +9,7 @@ export interface ServerContext {
   /** The node request (HTTP), or what graphql-ws kept of the upgrade request. */
   req: RequestIdentity;
   connectionParams?: Readonly<Record<string, unknown>> | undefined;
-  /** graphql-ws: aborted when the operation ends (complete or close). HTTP uses the request's own signal. */
+  /** Aborted when the client goes away; HTTP uses the request's own signal (graphql-ws ends streams by return()). */
   signal?: AbortSignal;
 }
 

@@ -54,15 +54,15 @@ export function attachGraphqlWs(server: Server, path: string, runner: OperationR
     },
   });
   // The operation prepared in onSubscribe, found again by the execution args graphql-ws hands
-  // back to execute()/subscribe(); and one AbortController per operation: aborted when the client
-  // completes it or the socket closes, so subscriptions end even where a wrapper holds their
-  // return() back (see FlowService.watch).
-  const prepared = new WeakMap<object, { operation: ReadyOperation; controller: AbortController }>();
+  // back to execute()/subscribe(). A subscription's stream is ended by graphql-ws calling its
+  // return() (client complete, socket close), which every layer down to FlowService.watch's
+  // iterator passes on at once: no AbortController per operation.
+  const prepared = new WeakMap<object, ReadyOperation>();
   const run = (args: ExecutionArgs): Promise<OperationResult> => {
-    const entry = prepared.get(args);
-    if (!entry) return Promise.reject(new Error('graphql-ws: an operation ran that was not prepared'));
+    const operation = prepared.get(args);
+    if (!operation) return Promise.reject(new Error('graphql-ws: an operation ran that was not prepared'));
     prepared.delete(args);
-    return entry.operation.run().then((result) => (isAsyncIterable(result) ? abortOnReturn(result, entry.controller) : result));
+    return operation.run();
   };
   const live = options.live && wsLiveHolds(options.live);
   const disposable = bindGraphqlWs(
@@ -94,14 +94,12 @@ export function attachGraphqlWs(server: Server, path: string, runner: OperationR
       subscribe: run,
       onSubscribe: async (ctx, id, payload) => {
         if (drain.draining) return drain.notRun();
-        const controller = new AbortController();
         // A refusal (syntax, validation, limits, a caller the context factory rejects) is an error
         // message for this operation, never an exception that closes the socket (4500) and leaves
         // the drain counter waiting for an operation that never ran.
         const operation = await runner.prepare(payload, {
           req: ctx.extra.request,
           connectionParams: ctx.connectionParams,
-          signal: controller.signal,
         });
         if (operation.refused) return [...operation.refused];
         // The drain may have begun while the context was built: this operation is not run either.
@@ -114,7 +112,7 @@ export function attachGraphqlWs(server: Server, path: string, runner: OperationR
           const refused = live?.subscribe(ctx.extra.socket, id);
           if (refused) return [refused];
         }
-        prepared.set(operation.args, { operation, controller });
+        prepared.set(operation.args, operation);
         return operation.args;
       },
     },
@@ -156,30 +154,4 @@ function upgradeIdentity(req: RequestIdentity): RequestIdentity {
   if (authorization !== undefined) headers.authorization = authorization;
   if (forwardedFor !== undefined) headers['x-forwarded-for'] = forwardedFor;
   return { headers, socket: { remoteAddress: req.socket.remoteAddress } };
-}
-
-const isAsyncIterable = <T>(value: T | AsyncIterable<T>): value is AsyncIterable<T> =>
-  typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
-
-/**
- * The operation's iterator, with return() and throw() aborting the operation's signal first.
- * graphql-ws calls return() when the client sends complete and when the socket closes, and awaits
- * it; the signal is what lets that return() finish promptly.
- */
-function abortOnReturn<T>(iterable: AsyncIterable<T>, controller: AbortController): AsyncIterableIterator<T> {
-  const source: AsyncIterator<T> = iterable[Symbol.asyncIterator]();
-  const done = (value?: unknown) => Promise.resolve({ done: true, value } as IteratorResult<T>);
-  const iterator: AsyncIterableIterator<T> = {
-    next: () => source.next(),
-    return: (value?: unknown) => {
-      controller.abort();
-      return source.return ? source.return(value) : done(value);
-    },
-    throw: (error?: unknown) => {
-      controller.abort();
-      return source.throw ? source.throw(error) : Promise.reject(error);
-    },
-    [Symbol.asyncIterator]: () => iterator,
-  };
-  return iterator;
 }
