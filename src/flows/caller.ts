@@ -1,4 +1,5 @@
 import { sha256 } from '../lib/hash.js';
+import { BoundedMemo } from '../lib/bounded-memo.js';
 
 /**
  * Who is calling. Public callers hold only flow ids (capabilities); trusted backends present an
@@ -14,7 +15,11 @@ export type Caller =
  * particular. The client address is not used: behind a proxy every user shares one, and a forged
  * one proves nothing.
  */
-export const ownerOf = (caller: Caller): string => sha256(caller.kind === 'trusted' ? `key:${caller.keyId}` : 'public');
+export const ownerOf = (caller: Caller): string => (caller.kind === 'trusted' ? trustedOwners.get(caller.keyId) : PUBLIC_OWNER);
+
+// Derived on every start, from one of a few values: the configured API keys and "public".
+const PUBLIC_OWNER = sha256('public');
+const trustedOwners = new BoundedMemo((keyId: string) => sha256(`key:${keyId}`), 64);
 
 /**
  * Whether a repeat of a start with this clientRequestId may return the flow it started, its

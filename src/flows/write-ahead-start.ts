@@ -1,8 +1,9 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExponentialBackoff, handleAll, retry } from 'cockatiel';
 import { ProveError } from '../prove/types.js';
-import { flowKey, type FlowRepository, type RequestClaim } from '../store/flow-repository.js';
+import { requestKey, type FlowRepository, type RequestClaim } from '../store/flow-repository.js';
+import { randomToken } from '../lib/random-token.js';
 import type { Locks } from '../store/locks.js';
 import { takeLease, waitWhileHeld } from '../store/leases.js';
 import type { Flow } from './flow.js';
@@ -98,7 +99,7 @@ export class WriteAheadStarts {
       const repeat = await this.repeatOf(given, request);
       if (repeat) return repeat;
     }
-    const leaseName = `start:${flowKey(clientRequestId)}`;
+    const leaseName = `start:${requestKey(clientRequestId)}`;
     for (;;) {
       const lease = await takeLease(locks, leaseName, this.deps.leaseMs ?? START_LEASE_MS);
       if (!lease) {
@@ -114,7 +115,7 @@ export class WriteAheadStarts {
           const repeat = await this.repeatOf(given, request, false);
           if (repeat) return repeat;
         }
-        const flowId = randomBytes(18).toString('base64url');
+        const flowId = randomToken(18);
         const claim: RequestClaim = { owner: request.owner, input: request.fingerprint, flowId, state: 'reserved' };
         // Written ahead: if the store cannot take this, the error ends the start before Prove is
         // called. The flow id's mark says to readers elsewhere that this flow is on its way.
@@ -176,7 +177,7 @@ export class WriteAheadStarts {
       default: {
         if (!mayWait) throw inProgress();
         // Reserved: the first start is at Prove, or its answer is on the way to the store.
-        const leaseName = `start:${flowKey(clientRequestId)}`;
+        const leaseName = `start:${requestKey(clientRequestId)}`;
         const freed = await waitWhileHeld(this.deps.locks, leaseName, this.deps.repeatWaitMs ?? REPEAT_WAIT_MS);
         const now = await this.deps.repo.findRequest(clientRequestId);
         if (now && now.state !== 'reserved') return this.repeatOf(clientRequestId, request, false);

@@ -22,6 +22,15 @@ const flowKeys = new BoundedMemo(sha256, 1024);
 
 export const flowKey = (id: string): string => flowKeys.get(id);
 
+/**
+ * A start hashes its clientRequestId for its lease and for its claim, several times over: the
+ * starts of the last moments keep theirs. The same hash as flowKey's, so a start's lease name
+ * (`start:` and this) is what it has always been.
+ */
+const requestKeys = new BoundedMemo(sha256, 256);
+
+export const requestKey = (clientRequestId: string): string => requestKeys.get(clientRequestId);
+
 export type { RequestClaim } from './request-claim.js';
 
 const hashed = (prefix: string, value: string) => `${prefix}:${sha256(value)}`;
@@ -97,15 +106,15 @@ export class FlowRepository {
   }
 
   async findRequest(clientRequestId: string): Promise<RequestClaim | undefined> {
-    return this.unsaved.claim(clientRequestId) ?? (await this.keyv.get<RequestClaim>(hashed('request', clientRequestId))) ?? undefined;
+    return this.unsaved.claim(clientRequestId) ?? (await this.keyv.get<RequestClaim>(`request:${requestKey(clientRequestId)}`)) ?? undefined;
   }
 
   async forgetRequest(clientRequestId: string): Promise<void> {
-    await this.keyv.delete(hashed('request', clientRequestId));
+    await this.keyv.delete(`request:${requestKey(clientRequestId)}`);
   }
 
   async saveRequest(clientRequestId: string, claim: RequestClaim, ttlMs: number): Promise<void> {
-    await this.keyv.set(hashed('request', clientRequestId), claim, ttlMs);
+    await this.keyv.set(`request:${requestKey(clientRequestId)}`, claim, ttlMs);
   }
 
   /** Prove Key registration recovery: the device of a customer's last successful flow, per API key. */

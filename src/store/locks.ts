@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomToken } from '../lib/random-token.js';
 import type { RedisClient } from './redis-client.js';
 
 /**
@@ -58,7 +58,7 @@ const EXTEND = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call(
 export function redisLocks(redis: RedisClient, prefix = 'unify:lock:'): Locks {
   return {
     async acquire(name, ttlMs) {
-      const token = randomBytes(12).toString('base64url');
+      const token = randomToken(12);
       const granted = await redis.set(prefix + name, token, 'PX', ttlMs, 'NX');
       if (granted !== 'OK') return undefined;
       return lease(
