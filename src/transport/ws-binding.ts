@@ -183,11 +183,13 @@ export function bindGraphqlWs(
     if (admitSocket && !admitSocket(socket, request)) return;
     const connection = new Connection(socket, isProd, log);
     socket[CONNECTION] = connection;
-    socket.once('error', onSocketError);
+    // `on`, not `once`: once() wraps each listener in a bound function and a state object per
+    // socket; a socket emits 'close' once, and a second 'error' closes a closing socket again.
+    socket.on('error', onSocketError);
     socket.on('pong', onSocketPong);
     socket.on('message', onSocketMessage);
     connection.closed = server.opened(connection, { socket, request });
-    socket.once('close', onSocketClose);
+    socket.on('close', onSocketClose);
   });
 
   function onSocketClose(this: Tagged, code: number, reason: Buffer): void {

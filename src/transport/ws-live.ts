@@ -50,7 +50,8 @@ export function wsLiveHolds(guard: LiveGuard) {
         return false;
       }
       (socket as Held)[HOLDS] = { address, closed: false, ids: undefined };
-      socket.once('close', onClose);
+      // `on`: a socket closes once, and onClose ignores a second call; once() would add a wrapper per socket.
+      socket.on('close', onClose);
       return true;
     },
     /** Takes a slot for subscription `id`; a GraphQL error (TOO_MANY_SUBSCRIPTIONS) for the operation when a limit refuses it. */
