@@ -17,6 +17,7 @@ import { refusedKeyWarning, type RefusedKeyWarning } from '../observability/refu
 import { useOperationLogScope } from '../observability/log-scope-plugin.js';
 import { useParseFailureCode } from './parse-failure-code.js';
 import { useJitReads } from './jit-reads.js';
+import { useGraphqlJsSubscribe } from './js-subscribe.js';
 import { useTrustedDocuments, type TrustedDocumentsOptions } from './trusted-documents-plugin.js';
 
 export interface YogaDeps {
@@ -112,6 +113,7 @@ export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
       ...(deps.trustedDocuments ? useTrustedDocuments(deps.trustedDocuments) : []),
       ...hardeningPlugins(deps),
       useJitReads(),
+      useGraphqlJsSubscribe(),
       useOperationLogScope(),
       useParseFailureCode(),
       ...(deps.plugins ?? []),
