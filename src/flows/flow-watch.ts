@@ -31,7 +31,8 @@ export class FlowWatch extends PullIterator<Flow> {
   #until = 0;
   #dirty = false;
   #stopped = false;
-  #wake: (() => void) | undefined;
+  /** Settles the next() waiting for something to happen. */
+  #wake: ((result: Promise<IteratorResult<Flow>>) => void) | undefined;
   #unlisten: (() => void) | undefined;
   #expiresAt = 0;
   readonly #notify = () => {
@@ -59,42 +60,60 @@ export class FlowWatch extends PullIterator<Flow> {
     this.#notify();
   }
 
-  protected async step(): Promise<IteratorResult<Flow>> {
+  protected step(): Promise<IteratorResult<Flow>> {
+    if (this.#stopped) return Promise.resolve(DONE);
+    return this.#version === undefined ? this.#first() : this.#waitThenRead();
+  }
+
+  /** Listens first, and only then reads, so a change made after the read cannot be missed. */
+  async #first(): Promise<IteratorResult<Flow>> {
     try {
+      if (this.signal?.aborted) return this.end(), DONE;
+      const unlisten = await this.source.listen(this.id, this.#notify);
+      if (this.#stopped) return unlisten(), DONE;
+      this.#unlisten = unlisten;
+      const flow = this.#keep(await this.source.get(this.id));
       if (this.#stopped) return DONE;
-      if (this.#version === undefined) {
-        if (this.signal?.aborted) return this.end(), DONE;
-        // Listen first, and only then read, so a change made after the read cannot be missed.
-        const unlisten = await this.source.listen(this.id, this.#notify);
-        if (this.#stopped) return unlisten(), DONE;
-        this.#unlisten = unlisten;
-        const flow = this.#keep(await this.source.get(this.id));
-        if (this.#stopped) return DONE;
-        return { done: false, value: flow };
-      }
-      // No flow in this frame while it waits, for the same reason as the fields above.
-      while (!this.#stopped && !this.#terminal) {
-        if (this.#expiresAt === 0) {
-          // On the process clock: the source's clock may be a test's.
-          this.#expiresAt = Date.now() + Math.max(this.#until - this.source.now(), 0) + 5;
-          expiryWheel.add(this, this.#expiresAt);
-        }
-        if (!this.#dirty) await new Promise<void>((resolve) => (this.#wake = resolve));
-        this.#wake = undefined;
-        if (this.#stopped) break;
-        this.#dirty = false;
-        const next = await this.source.find(this.id);
-        // Gone while not terminal: expiry and retention cannot do that (an expired flow is kept
-        // as EXPIRED), only a store that lost its data. Waiting would mean PENDING until the
-        // subscriber gives up; the flow can never change again, so the watch ends with that.
-        if (!next) throw new FlowNotFoundError(true);
-        if (next.version <= this.#version) continue;
-        this.#keep(next);
-        if (this.#stopped) break;
-        return { done: false, value: next };
-      }
+      return { done: false, value: flow };
+    } catch (error) {
       this.end();
-      return DONE;
+      throw error;
+    }
+  }
+
+  /**
+   * Reads again once something happened (a notification, the expiry). While the flow is quiet the
+   * pending next() is only a promise whose resolver #wakeUp settles with the read, not an async
+   * function suspended with its frame: 10,000 quiet subscriptions each hold one.
+   */
+  #waitThenRead(): Promise<IteratorResult<Flow>> {
+    if (this.#stopped || this.#terminal) {
+      this.end();
+      return Promise.resolve(DONE);
+    }
+    if (this.#expiresAt === 0) {
+      // On the process clock: the source's clock may be a test's.
+      this.#expiresAt = Date.now() + Math.max(this.#until - this.source.now(), 0) + 5;
+      expiryWheel.add(this, this.#expiresAt);
+    }
+    if (this.#dirty) return this.#read();
+    return new Promise((resolve) => (this.#wake = resolve));
+  }
+
+  // No flow in this frame past the read, for the same reason as the fields above.
+  async #read(): Promise<IteratorResult<Flow>> {
+    try {
+      if (this.#stopped) return this.end(), DONE;
+      this.#dirty = false;
+      const next = await this.source.find(this.id);
+      // Gone while not terminal: expiry and retention cannot do that (an expired flow is kept
+      // as EXPIRED), only a store that lost its data. Waiting would mean PENDING until the
+      // subscriber gives up; the flow can never change again, so the watch ends with that.
+      if (!next) throw new FlowNotFoundError(true);
+      if (next.version <= this.#version!) return this.#waitThenRead();
+      this.#keep(next);
+      if (this.#stopped) return this.end(), DONE;
+      return { done: false, value: next };
     } catch (error) {
       this.end();
       throw error;
@@ -111,7 +130,7 @@ export class FlowWatch extends PullIterator<Flow> {
   #wakeUp() {
     const wake = this.#wake;
     this.#wake = undefined;
-    wake?.();
+    if (wake) wake(this.#read());
   }
 
   /** Releases the listener, the expiry entry and the abort listener at once; a pending next() ends. */
