@@ -29,7 +29,8 @@ export function createLogger(level: string, options: LoggerOptions | NodeJS.Writ
   return pino(
     {
       level,
-      // The request id (and, with tracing on, the trace and span ids) of whatever work wrote the line.
+      // With tracing on, the trace and span ids of whatever work wrote the line. A request's lines
+      // carry its id through the request's own log (src/observability/request-log.ts).
       mixin: logContextFields,
       redact: {
         // pino's wildcard matches one level, so each depth we log objects at is listed.

@@ -23,8 +23,8 @@ import { createOperationRunner } from '../graphql/operation.js';
 import { createHttpJsonTransport } from '../transport/http-json.js';
 import { createMetrics } from '../observability/metrics.js';
 import { refusedKeyWarning } from '../observability/refused-key-log.js';
-import { requestScope } from '../observability/request-id.js';
-import { runInLogScope } from '../observability/log-context.js';
+import { takeRequestId } from '../observability/request-id.js';
+import { RequestLog } from '../observability/request-log.js';
 import { createStatusPage } from '../ui/status-page.js';
 import { registerCircuitMetric, type CircuitBreakerOptions } from '../resilience/circuit-breaker.js';
 import { guardEvents, StoreOutageLog } from '../resilience/store-guard.js';
@@ -161,7 +161,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   });
   // Every operation of every transport runs through yoga's envelope (src/graphql/operation.ts).
   const runner = createOperationRunner(yoga, { documents: config.trustedDocuments.documents });
-  const httpJson = options.httpJson === false ? undefined : createHttpJsonTransport({ yoga, runner, logger, ...options.httpJson });
+  const httpJson = options.httpJson === false ? undefined : createHttpJsonTransport({ yoga, runner, ...options.httpJson });
   const statusPage = config.statusPage
     ? createStatusPage({ graphqlPath: yoga.graphqlEndpoint, emulatorPath: emulator ? EMULATOR_PREFIX : undefined, logger })
     : undefined;
@@ -172,11 +172,14 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     drain, emulator, readiness: () => readiness, statusPage, yoga, httpJson,
     liveStreams: liveStreams(yoga.graphqlEndpoint, liveGuard('sse')), graphiql: !config.production,
   });
-  // Every log line written while a request is handled carries its request id (src/observability/request-id.ts).
+  // Each request's log lines carry its request id (src/observability/request-id.ts): its log is
+  // handed down to what handles it (src/observability/request-log.ts).
   // Keep-alive, headers and request timeouts (HTTP_*_TIMEOUT): src/app/http-timeouts.ts.
   const server = createServer(httpServerOptions(config.http), (req, res) => {
-    const scope = requestScope(req, res);
-    runInLogScope(scope, () => (tracing ? tracing.http(req, res, scope.requestId, () => routes(req, res)) : routes(req, res)));
+    const requestId = takeRequestId(req, res);
+    const log = new RequestLog(logger, requestId);
+    if (tracing) tracing.http(req, res, requestId, () => routes(req, res, log));
+    else routes(req, res, log);
   });
 
   // Requests wait for nothing once we listen: the store's first connection is up (or has failed,

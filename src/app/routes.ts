@@ -7,6 +7,7 @@ import type { GatewayYoga } from '../graphql/yoga.js';
 import type { HttpJsonTransport } from '../transport/http-json.js';
 import type { StatusPage } from '../ui/status-page.js';
 import { handleGraphiQLAsset } from '../ui/graphiql-assets.js';
+import type { Log } from '../lib/log.js';
 
 /** Where the embedded emulator is mounted on the gateway's own port. */
 export const EMULATOR_PREFIX = '/prove-emulator';
@@ -35,11 +36,12 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
 /**
  * The gateway's node:http request handler: the emulator mount, /health, /ready, the status page,
  * plain JSON POSTs to /graphql through the thin JSON transport, and everything else (GraphQL,
- * /metrics, GraphiQL) through yoga.
+ * /metrics, GraphiQL) through yoga. `log` is the request's (its lines carry its request id); the
+ * GraphQL transports hand it to the operation's context.
  */
 export function createRoutes(routes: Routes) {
   const { drain, emulator, statusPage, yoga, httpJson } = routes;
-  return (req: IncomingMessage, res: ServerResponse): void => {
+  return (req: IncomingMessage, res: ServerResponse, log: Log): void => {
     drain.track(req, res);
     const url = req.url ?? '/';
     // The embedded emulator is this gateway's own upstream: its calls in flight must finish during a drain.
@@ -62,7 +64,7 @@ export function createRoutes(routes: Routes) {
     if (routes.liveStreams && !routes.liveStreams(req, res)) return;
     // Bodies are capped before yoga reads them (413, not a 500 or an unbounded buffer).
     void readBodyWithin(req, res).then((ok) => {
-      if (ok && !httpJson?.serve(req, res)) void yoga.handle(req, res, { req });
+      if (ok && !httpJson?.serve(req, res, log)) void yoga.handle(req, res, { req, log });
     });
   };
 }

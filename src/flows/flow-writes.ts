@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { flowKey, type FlowRepository } from '../store/flow-repository.js';
 import { takeLease, waitWhileHeld, type HeldLease } from '../store/leases.js';
 import type { Locks } from '../store/locks.js';
@@ -34,19 +33,20 @@ export interface FlowWritesDeps {
 
 export class FlowWrites {
   readonly #singleFlight = singleFlight<Flow>();
-  /** The lease the current exclusive() work runs under, for commit()'s fence. */
-  readonly #fenced = new AsyncLocalStorage<HeldLease>();
 
   constructor(private readonly deps: FlowWritesDeps) {}
 
-  /** Stores and announces a transition (nothing for an unchanged one); answers what is stored. */
-  async commit(transition: Transition, lease = this.#fenced.getStore()): Promise<Transition> {
+  /**
+   * Stores and announces a transition (nothing for an unchanged one); answers what is stored.
+   * `lease`: the one exclusive() handed its work, which such a write is fenced by.
+   */
+  async commit(transition: Transition, lease: HeldLease): Promise<Transition> {
     if (transition.changed) {
       // Fencing: a holder whose lease lapsed (it stalled; someone else may have taken over) does
       // not write, and no one overwrites a newer stored state with an older one. The lease check
       // is the cheap early answer; the fence itself is the store's conditional write (a lease can
       // lapse between any check and a write).
-      if (lease && !lease.kept) throw new UpstreamError(true, undefined, 'This flow was taken over while the gateway waited; try again');
+      if (!lease.kept) throw new UpstreamError(true, undefined, 'This flow was taken over while the gateway waited; try again');
       if (!(await this.deps.repo.save(transition.flow))) {
         const stored = await this.deps.repo.get(transition.flow.id);
         return { flow: stored ?? transition.flow, changed: false } as Transition;
@@ -62,9 +62,10 @@ export class FlowWrites {
    * or another instance, works on it. With 'share', concurrent callers join the call in flight and
    * whoever finds the lease taken reads the holder's result: N status requests make one Prove call.
    * With 'own' (bind), each caller waits its turn and runs its own checks on what the holder left:
-   * a second bind must hear BindNotAllowedError, never the first bind's success.
+   * a second bind must hear BindNotAllowedError, never the first bind's success. `work` gets the
+   * lease it runs under, for its commit().
    */
-  exclusive(id: string, work: (flow: Flow) => Promise<Flow>, mode: 'share' | 'own' = 'share'): Promise<Flow> {
+  exclusive(id: string, work: (flow: Flow, lease: HeldLease) => Promise<Flow>, mode: 'share' | 'own' = 'share'): Promise<Flow> {
     const key = flowKey(id);
     const run = async (): Promise<Flow> => {
       for (let waited = 0; ; waited++) {
@@ -83,7 +84,7 @@ export class FlowWrites {
         }
         try {
           const { flow: current } = await this.commit(expireIfDue(await this.load(id), this.deps.now()), lease);
-          return await this.#fenced.run(lease, () => work(current));
+          return await work(current, lease);
         } finally {
           await lease.release();
         }

@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Log } from '../lib/log.js';
 import { ProveError, type ProveClient } from '../prove/types.js';
 import type { ProveRegion } from '../prove/regions.js';
 import type { Flow } from './flow.js';
@@ -13,10 +13,7 @@ export class RegionalProve {
   readonly served: ServedRegions;
   private readonly clients: Partial<Record<ProveRegion, ProveClient>>;
 
-  constructor(
-    regional: { clients: Partial<Record<ProveRegion, ProveClient>>; defaultRegion: ProveRegion } | undefined,
-    private readonly logger: Logger,
-  ) {
+  constructor(regional: { clients: Partial<Record<ProveRegion, ProveClient>>; defaultRegion: ProveRegion } | undefined) {
     const regions = Object.keys(regional?.clients ?? {}) as ProveRegion[];
     if (!regional || regions.length === 0) throw new TypeError('FlowService: a Prove client (prove or regions) is required');
     this.clients = regional.clients;
@@ -40,10 +37,12 @@ export class RegionalProve {
   /**
    * Prove's failures in the domain's words. A refused credential is not the client's problem: its
    * callers get a typed, non-retryable UpstreamError that says so; with one region /ready also takes
-   * the instance out, with two the instance keeps serving the other region.
+   * the instance out, with two the instance keeps serving the other region. `log`: the caller's
+   * request's, for the lines about this call.
    */
   async call<T>(
     region: ProveRegion,
+    log: Log,
     call: (prove: ProveClient) => Promise<T>,
     options: { rateLimitedAsTyped?: boolean } = {},
   ): Promise<T> {
@@ -61,7 +60,7 @@ export class RegionalProve {
         throw new InvalidInputError(error.field ?? 'input', `Prove refused the request: ${error.message}`);
       }
       if (error.kind === 'unauthorized') {
-        this.logger.error({ endpoint: error.endpoint, status: error.status, region }, 'Prove refused our credentials');
+        log.error({ endpoint: error.endpoint, status: error.status, region }, 'Prove refused our credentials');
         // The operator's problem, not the client's: a typed answer that says so, not retryable until the
         // configuration is fixed (/ready takes a single-region instance out meanwhile).
         throw new UpstreamError(
@@ -72,7 +71,7 @@ export class RegionalProve {
             : "Prove refused the gateway's credentials (its Prove client id and secret): the gateway's operator must fix its configuration; the flow is unchanged",
         );
       }
-      this.logger.warn({ endpoint: error.endpoint, kind: error.kind, status: error.status, region }, 'Prove unavailable');
+      log.warn({ endpoint: error.endpoint, kind: error.kind, status: error.status, region }, 'Prove unavailable');
       throw new UpstreamError(true, error.status, `Prove is unavailable (${error.kind}); the flow is unchanged, try again`);
     }
   }

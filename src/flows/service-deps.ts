@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Log } from '../lib/log.js';
 import type { ProveClient } from '../prove/types.js';
 import type { ProveRegion } from '../prove/regions.js';
 import type { FlowRepository } from '../store/flow-repository.js';
@@ -13,14 +13,14 @@ import type { Flow } from './flow.js';
 export interface StartGuard {
   /**
    * Throws RateLimitedError (or another GatewayError) when this start must not reach Prove. A
-   * phone-less start has no number yet: only the caller's limits apply.
+   * phone-less start has no number yet: only the caller's limits apply. `log`: the request's.
    */
-  admit(phoneNumber: string | undefined, caller: Caller): Promise<StartCharge | void>;
+  admit(phoneNumber: string | undefined, caller: Caller, log: Log): Promise<StartCharge | void>;
   /**
    * A flow learnt (or changed to) this number from Prove: it counts against the number's limit
    * from now on (the limit of the API key that started it, `keyId`, or the public one).
    */
-  learned?(phoneNumber: string, keyId: string | undefined): Promise<void>;
+  learned?(phoneNumber: string, keyId: string | undefined, log: Log): Promise<void>;
 }
 
 /** What admit charged: given back when the start sent nothing (Prove, or our own guards, refused it). */
@@ -40,11 +40,10 @@ export interface FlowServiceDeps {
   /** FINAL_TARGET_ORIGINS: where Instant Links may lead (empty: anywhere). */
   finalTargetOrigins?: readonly string[];
   flowTtlMs: number;
-  logger: Logger;
   startGuard?: StartGuard;
   /**
    * Wraps every watch (resilience/resumable-flows.ts: a watch that outlives a store outage). Gets
-   * a function that starts the plain watch, as often as it needs one.
+   * a function that starts the plain watch, as often as it needs one, and the subscriber's log.
    */
   wrapWatch?: WrapWatch;
   /** Called once per stored transition, by the instance that stored it (webhooks); awaited, must not throw. */
@@ -55,4 +54,5 @@ export interface FlowServiceDeps {
 export type WrapWatch = (
   start: (signal: AbortSignal | undefined) => AsyncIterator<Flow>,
   signal: AbortSignal | undefined,
+  log: Log,
 ) => AsyncIterableIterator<Flow>;

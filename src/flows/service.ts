@@ -16,10 +16,15 @@ import type { ProveRegion } from '../prove/regions.js';
 import { RegionalProve } from './regional-prove.js';
 import { singleFlight } from '../lib/single-flight.js';
 import type { FlowServiceDeps } from './service-deps.js';
+import type { HeldLease } from '../store/leases.js';
+import type { Log } from '../lib/log.js';
 
 /**
  * The domain's entry points: start a flow, refresh its status from Prove, bind, and expire.
  * Every transition is stored, then announced as "flow X changed". Knows nothing of GraphQL.
+ *
+ * The calls that write log lines (their own, Prove's, the send limits') take the caller's `log`:
+ * the request's, whose lines carry its request id. Reads (find, get) write none.
  */
 
 // 144 random bits; base64url of 18 bytes is 24 characters.
@@ -44,12 +49,12 @@ export class FlowService {
 
   constructor(private readonly deps: FlowServiceDeps) {
     this.now = deps.now ?? Date.now;
-    this.prove = new RegionalProve(deps.regions ?? (deps.prove && { clients: { us: deps.prove }, defaultRegion: 'us' as const }), deps.logger);
+    this.prove = new RegionalProve(deps.regions ?? (deps.prove && { clients: { us: deps.prove }, defaultRegion: 'us' as const }));
     this.writes = new FlowWrites({ ...deps, now: this.now });
     this.starts = new WriteAheadStarts({ repo: deps.repo, locks: deps.locks, find: (id) => this.find(id), flowTtlMs: deps.flowTtlMs });
   }
 
-  async start(input: StartInput, caller: Caller): Promise<{ flow: Flow; authToken: string }> {
+  async start(input: StartInput, caller: Caller, log: Log): Promise<{ flow: Flow; authToken: string }> {
     const start = validateStart(input, this.deps.phonePolicy, {
       trustedCaller: caller.kind === 'trusted',
       finalTargetOrigins: this.deps.finalTargetOrigins ?? [],
@@ -63,7 +68,7 @@ export class FlowService {
     const replayable = start.clientRequestId !== undefined && mayReplay(caller, start.clientRequestId);
 
     const request = { clientRequestId: start.clientRequestId, replayable, owner, fingerprint };
-    const send: SendStart = (clientRequestId, flowId) => this.createFlow(start, region, caller, clientRequestId, flowId);
+    const send: SendStart = (clientRequestId, flowId) => this.createFlow(start, region, caller, log, clientRequestId, flowId);
     // One start per clientRequestId at a time: the same caller with the same input shares the call
     // in flight; anyone else meets the write-ahead claim (and its refusal) in the store. A start
     // that may not replay shares nothing.
@@ -91,38 +96,41 @@ export class FlowService {
   }
 
   /** Asks Prove for the outcome, unless the flow is already terminal. Concurrent callers share one call. */
-  async refresh(id: string): Promise<Flow> {
+  async refresh(id: string, log: Log): Promise<Flow> {
     const flow = await this.get(id);
     if (!statusMayChange(flow)) return flow;
-    return this.writes.exclusive(id, async (current) => {
+    return this.writes.exclusive(id, async (current, lease) => {
       if (!statusMayChange(current)) return current;
       const region = this.prove.regionOf(current);
-      const outcome = await this.prove.call(region, (prove) =>
-        prove.unifyStatus({ correlationId: current.correlationId, clientRequestId: current.clientRequestId }),
+      const outcome = await this.prove.call(region, log, (prove) =>
+        prove.unifyStatus({ correlationId: current.correlationId, clientRequestId: current.clientRequestId }, { log }),
       );
-      return this.record(applyStatus(current, outcome, this.now()), outcome, 'status', current);
+      return this.record(applyStatus(current, outcome, this.now()), outcome, 'status', current, lease, log);
     });
   }
 
   /** Customer-supplied possession: the trusted backend asserts its own check passed. */
-  async bind(id: string, phoneNumber: string, caller: Caller, clientRequestId?: string | null): Promise<Flow> {
+  async bind(id: string, phoneNumber: string, caller: Caller, log: Log, clientRequestId?: string | null): Promise<Flow> {
     if (caller.kind !== 'trusted') throw new NotAuthorizedError();
     const flow = await this.get(id);
     if (flow.state === 'EXPIRED') throw new FlowExpiredError(flow);
     if (!canBind(flow)) throw new BindNotAllowedError(flow.state, flow.possessionType);
     const number = normalisePhoneNumber(phoneNumber, this.deps.phonePolicy);
     identifier('clientRequestId', clientRequestId);
-    return this.writes.exclusive(id, async (current) => {
+    return this.writes.exclusive(id, async (current, lease) => {
       if (current.state === 'EXPIRED') throw new FlowExpiredError(current);
       if (!canBind(current)) throw new BindNotAllowedError(current.state, current.possessionType);
-      const outcome = await this.prove.call(this.prove.regionOf(current), (prove) =>
-        prove.unifyBind({
-          correlationId: current.correlationId,
-          phoneNumber: number,
-          clientRequestId: clientRequestId ?? current.clientRequestId,
-        }),
+      const outcome = await this.prove.call(this.prove.regionOf(current), log, (prove) =>
+        prove.unifyBind(
+          {
+            correlationId: current.correlationId,
+            phoneNumber: number,
+            clientRequestId: clientRequestId ?? current.clientRequestId,
+          },
+          { log },
+        ),
       );
-      return this.record(applyBind(current, outcome, this.now()), outcome, 'bind', current);
+      return this.record(applyBind(current, outcome, this.now()), outcome, 'bind', current, lease, log);
     }, 'own');
   }
 
@@ -133,6 +141,7 @@ export class FlowService {
   async revokeDevice(
     deviceId: string,
     caller: Caller,
+    log: Log,
     clientRequestId?: string | null,
     region?: ProveRegion | null,
   ): Promise<{ deviceId: string; revoked: boolean }> {
@@ -141,11 +150,11 @@ export class FlowService {
     const requestId = identifier('clientRequestId', clientRequestId) ?? randomUUID();
     let success = false;
     for (const r of this.prove.regionsToAsk(region)) {
-      ({ success } = await this.prove.call(r, (prove) => prove.revokeDevice({ clientRequestId: requestId, deviceId })));
+      ({ success } = await this.prove.call(r, log, (prove) => prove.revokeDevice({ clientRequestId: requestId, deviceId }, { log })));
       if (success) break;
     }
     await this.deps.repo.forgetDevice(caller.keyId, deviceId);
-    this.deps.logger.info({ revoked: success }, 'prove key revoked');
+    log.info({ revoked: success }, 'prove key revoked');
     return { deviceId, revoked: success };
   }
 
@@ -162,9 +171,9 @@ export class FlowService {
    * back until the next value, which for a quiet flow is its expiry: HTTP streams pass their
    * request's signal. graphql-ws passes none: its return() reaches this iterator at once.
    */
-  watch(id: string, signal?: AbortSignal): AsyncIterableIterator<Flow> {
+  watch(id: string, log: Log, signal?: AbortSignal): AsyncIterableIterator<Flow> {
     const start = (inner: AbortSignal | undefined) => new FlowWatch(id, this.#watchSource, inner);
-    return this.deps.wrapWatch ? this.deps.wrapWatch(start, signal) : start(signal);
+    return this.deps.wrapWatch ? this.deps.wrapWatch(start, signal, log) : start(signal);
   }
 
   readonly #watchSource: FlowWatchSource = {
@@ -179,16 +188,18 @@ export class FlowService {
     start: ReturnType<typeof validateStart>,
     region: ProveRegion,
     caller: Caller,
+    log: Log,
     clientRequestId: string,
     id: string,
   ): Promise<Flow> {
-    const charge = await this.deps.startGuard?.admit(start.phoneNumber, caller);
+    const charge = await this.deps.startGuard?.admit(start.phoneNumber, caller, log);
     let started: UnifyStarted;
     try {
       const deviceId = start.deviceId ?? (await this.rememberedDevice(caller, start.clientCustomerId));
       started = await this.prove.call(
         region,
-        (prove) => prove.unify(toUnifyRequest(start, clientRequestId, deviceId)).catch(unknownOutcome),
+        log,
+        (prove) => prove.unify(toUnifyRequest(start, clientRequestId, deviceId), { log }).catch(unknownOutcome),
         { rateLimitedAsTyped: true },
       );
     } catch (error) {
@@ -197,7 +208,7 @@ export class FlowService {
       throw error;
     }
     const flow = pendingFlow(start, started, { id, region, clientRequestId, customerScope: customerScope(caller), now: this.now(), ttlMs: this.deps.flowTtlMs });
-    this.deps.logger.info(
+    log.info(
       { flow: logReference(flow.id), region, possessionType: flow.possessionType, phone: flow.phoneNumber && redactPhoneNumber(flow.phoneNumber) },
       'flow started',
     );
@@ -215,13 +226,20 @@ export class FlowService {
   }
 
   /** Stores and announces a transition; side effects of success happen here once. */
-  private async record(transition: Transition, outcome: UnifyOutcome, via: 'status' | 'bind', before: Flow): Promise<Flow> {
-    const { flow } = await this.writes.commit(transition);
+  private async record(
+    transition: Transition,
+    outcome: UnifyOutcome,
+    via: 'status' | 'bind',
+    before: Flow,
+    lease: HeldLease,
+    log: Log,
+  ): Promise<Flow> {
+    const { flow } = await this.writes.commit(transition, lease);
     if (transition.changed) {
-      if (flow.phoneNumber && flow.phoneNumber !== before.phoneNumber) await this.deps.startGuard?.learned?.(flow.phoneNumber, flow.customerScope);
+      if (flow.phoneNumber && flow.phoneNumber !== before.phoneNumber) await this.deps.startGuard?.learned?.(flow.phoneNumber, flow.customerScope, log);
       // A failed flow says why (Prove's codes, e.g. 9101, 9100), so an operator need not ask Prove.
       const failure = flow.state === 'FAILED' ? { failureReasons: failureReasonsOf(flow).map((r) => r.code) } : undefined;
-      this.deps.logger.info({ flow: logReference(flow.id), state: flow.state, via, success: outcome.success, ...failure }, 'flow changed');
+      log.info({ flow: logReference(flow.id), state: flow.state, via, success: outcome.success, ...failure }, 'flow changed');
       if ((flow.state === 'VERIFIED' || flow.state === 'BOUND') && flow.deviceId && flow.clientCustomerId && flow.customerScope) {
         await this.deps.repo.rememberDevice(flow.customerScope, flow.clientCustomerId, flow.deviceId);
       }

@@ -9,7 +9,7 @@ import type { Plugin } from 'graphql-yoga';
  * (@defer, @stream) that no subscription here uses, holds several, with its execution state.
  * Events are executed by graphql-js, as every other operation's fallback is (jit-reads.ts).
  * Every plugin still sees the operation and its stream: this only sets the function they wrap,
- * so it goes before the plugins that wrap it (the log scope).
+ * so it goes before any plugin that wraps it.
  */
 export function useGraphqlJsSubscribe(): Plugin {
   return {

@@ -7,7 +7,7 @@ import { resolveDocument, type TrustedDocuments } from './trusted-documents.js';
 /**
  * The one operation runner: parse -> validate -> context -> execute | subscribe, each through the
  * envelope yoga builds (`yoga.getEnveloped`), so every plugin in src/graphql/yoga.ts (limits,
- * introspection, suggestions, masking, metrics, tracing, the log scope) acts once on every
+ * introspection, suggestions, masking and its error logs, metrics, tracing) acts once on every
  * operation, whichever transport carried it: yoga's own HTTP layer (GET, SSE, browsers), the
  * node:http JSON transport (src/transport/http-json.ts) and graphql-ws (src/transport/ws.ts).
  * It is yoga's own processRequest, split in two so that graphql-ws can decide between preparing

@@ -14,7 +14,7 @@ import { corsFor, originPolicy, useOriginPolicy } from '../security/origin.js';
 import { useExplainedRefusals } from '../security/http-refusals.js';
 import { useRequestBounds } from '../security/request-params.js';
 import { refusedKeyWarning, type RefusedKeyWarning } from '../observability/refused-key-log.js';
-import { useOperationLogScope } from '../observability/log-scope-plugin.js';
+import { errorLogs, type ErrorLogs } from './error-logs.js';
 import { useParseFailureCode } from './parse-failure-code.js';
 import { useJitReads } from './jit-reads.js';
 import { useGraphqlJsSubscribe } from './js-subscribe.js';
@@ -49,9 +49,11 @@ export type GatewayMaskError = (error: unknown, message: string) => GraphQLError
  * (src/flows/errors.ts) reach the client with their message and code; anything else reaches the
  * client as `message` only, and its detail goes to the log. In production, the errors that pass
  * lose graphql-js's "Did you mean ...?" hints (src/security/graphql-hardening.ts): every execution
- * error and every error of a subscription's events passes here, on every transport.
+ * error and every error of a subscription's events passes here, on every transport. The detail
+ * of an unexpected error goes to its operation's log (`logs`: src/graphql/error-logs.ts), so the
+ * line carries that request's id.
  */
-export function createMaskError(logger: Logger, { production = false }: { production?: boolean } = {}): GatewayMaskError {
+export function createMaskError(logger: Logger, { production = false, logs }: { production?: boolean; logs?: ErrorLogs } = {}): GatewayMaskError {
   const passed = production ? withoutSuggestion : (error: GraphQLError) => error;
   return (error, message) => {
     const original = error instanceof GraphQLError ? error.originalError : error;
@@ -59,7 +61,7 @@ export function createMaskError(logger: Logger, { production = false }: { produc
     // The domain's own failures where a field has no error union (flow(id) while the store is
     // away): expected, already logged where they happen, and worth a code the client can act on.
     if (original instanceof GatewayError) return domainError(original, error instanceof GraphQLError ? error : undefined);
-    logger.error({ err: { message: (original as Error | undefined)?.message, name: (original as Error | undefined)?.name } }, 'unexpected error');
+    (logs?.of(error) ?? logger).error({ err: { message: (original as Error | undefined)?.message, name: (original as Error | undefined)?.name } }, 'unexpected error');
     return new GraphQLError(message);
   };
 }
@@ -86,6 +88,7 @@ export const CSRF_HEADERS = ['x-graphql-yoga-csrf', 'graphql-require-preflight',
 export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
   const origins = originPolicy({ corsOrigins: deps.corsOrigins, production: deps.production });
   const buildContext = contextFor({ ...deps, onRefusedKey: deps.onRefusedKey ?? refusedKeyWarning(deps.logger) });
+  const logs = errorLogs();
   return createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -114,13 +117,13 @@ export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
       ...hardeningPlugins(deps),
       useJitReads(),
       useGraphqlJsSubscribe(),
-      useOperationLogScope(),
+      logs.plugin,
       useParseFailureCode(),
       ...(deps.plugins ?? []),
     ],
     // Unexpected errors reach clients as "Unexpected error." only; their detail goes to the log.
     maskedErrors: {
-      maskError: deps.maskError ?? createMaskError(deps.logger, { production: deps.production }),
+      maskError: deps.maskError ?? createMaskError(deps.logger, { production: deps.production, logs }),
       errorMessage: UNEXPECTED_ERROR_MESSAGE,
     },
     logging: false,

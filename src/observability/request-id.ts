@@ -19,8 +19,8 @@ export function requestIdFrom(header: string | string[] | null | undefined): str
 }
 
 /** The request's id, taken or made, echoed on the response before anything else is written. */
-export function requestScope(req: IncomingMessage, res: ServerResponse): { requestId: string } {
+export function takeRequestId(req: IncomingMessage, res: ServerResponse): string {
   const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
   res.setHeader(REQUEST_ID_HEADER, requestId);
-  return { requestId };
+  return requestId;
 }

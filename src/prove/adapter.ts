@@ -117,13 +117,15 @@ export function createProveClient(options: ProveClientOptions): ProveClient {
    * One authorised exchange. A 401 means Prove refused the request without acting on it, so
    * even a unify may go once more with a fresh token; a second 401 is a configuration problem.
    */
-  async function authorised(endpoint: ApiEndpoint, body: string, attemptMs: number, signal?: AbortSignal, attempt = 1): Promise<RawResponse> {
-    const send = { timeoutMs: attemptMs, signal, attempt };
+  async function authorised(endpoint: ApiEndpoint, body: string, attemptMs: number, opts: CallOptions | undefined, attempt = 1): Promise<RawResponse> {
+    const signal = opts?.signal;
+    const log = opts?.log ?? logger;
+    const send = { timeoutMs: attemptMs, signal, attempt, log };
     const token = await tokenWithin(attemptMs, signal);
     const first = await transport.post(endpoint, body, token, send);
     if (first.status !== 401) return first;
 
-    logger?.info({ endpoint }, 'prove refused the access token; refreshing it once');
+    log?.info({ endpoint }, 'prove refused the access token; refreshing it once');
     tokens.invalidate(token);
     const fresh = await tokenWithin(attemptMs, signal);
     const second = await transport.post(endpoint, body, fresh, send);
@@ -145,12 +147,12 @@ export function createProveClient(options: ProveClientOptions): ProveClient {
     request: unknown,
     responseSchema: z.ZodType<Out, z.ZodTypeDef, unknown>,
     attemptMs: number,
-    signal?: AbortSignal,
+    opts?: CallOptions,
     attempt?: number,
   ): Promise<Out> {
     const valid = requestSchema.safeParse(request);
     if (!valid.success) throw invalidRequest(endpoint, valid.error);
-    const response = await authorised(endpoint, JSON.stringify(valid.data), attemptMs, signal, attempt);
+    const response = await authorised(endpoint, JSON.stringify(valid.data), attemptMs, opts, attempt);
     if (response.status < 200 || response.status >= 300) {
       throw errorFromStatus(endpoint, response, REQUEST_FIELDS[endpoint], redact);
     }
@@ -166,11 +168,11 @@ export function createProveClient(options: ProveClientOptions): ProveClient {
     // Never retried: a second unify sends another SMS and opens another flow. Prove requires a
     // clientRequestId (a GUID, no PII): one is made when the caller has none.
     unify: (request, opts?: CallOptions) =>
-      call('/v3/unify', UnifyRequestSchema, { ...request, clientRequestId: request.clientRequestId ?? randomUUID() }, UnifyStartedSchema, timeoutMs, opts?.signal),
+      call('/v3/unify', UnifyRequestSchema, { ...request, clientRequestId: request.clientRequestId ?? randomUUID() }, UnifyStartedSchema, timeoutMs, opts),
 
     // Never retried: binding is a state change on Prove's side.
     unifyBind: (request, opts?: CallOptions) =>
-      call('/v3/unify-bind', UnifyBindRequestSchema, request, UnifyOutcomeSchema, timeoutMs, opts?.signal),
+      call('/v3/unify-bind', UnifyBindRequestSchema, request, UnifyOutcomeSchema, timeoutMs, opts),
 
     // Reading an outcome is safe to repeat, so transient failures are retried within the deadline.
     unifyStatus: (request, opts?: CallOptions) =>
@@ -182,7 +184,7 @@ export function createProveClient(options: ProveClientOptions): ProveClient {
             request,
             UnifyOutcomeSchema,
             Math.min(timeoutMs, remainingMs),
-            opts?.signal,
+            opts,
             attempt,
           ),
         {
@@ -190,7 +192,7 @@ export function createProveClient(options: ProveClientOptions): ProveClient {
           deadlineMs: statusDeadlineMs,
           signal: opts?.signal,
           onRetry: (err, attempt, delayMs) =>
-            logger?.warn({ endpoint: err.endpoint, kind: err.kind, status: err.status, attempt, delayMs }, 'retrying prove call'),
+            (opts?.log ?? logger)?.warn({ endpoint: err.endpoint, kind: err.kind, status: err.status, attempt, delayMs }, 'retrying prove call'),
         },
       ),
 
@@ -198,7 +200,7 @@ export function createProveClient(options: ProveClientOptions): ProveClient {
     // does not know is its 404 8011 ("Identity Not Found"): nothing was revoked.
     revokeDevice: async (request, opts?: CallOptions) => {
       try {
-        return await call('/v3/device/revoke', DeviceRevokeRequestSchema, request, DeviceRevokedSchema, timeoutMs, opts?.signal);
+        return await call('/v3/device/revoke', DeviceRevokeRequestSchema, request, DeviceRevokedSchema, timeoutMs, opts);
       } catch (error) {
         if (error instanceof ProveError && error.status === 404 && error.proveCode === DEVICE_NOT_FOUND) return { success: false };
         throw error;

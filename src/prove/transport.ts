@@ -67,6 +67,8 @@ export interface SendOptions {
   signal?: AbortSignal | undefined;
   /** Which try of a retried call this is (1 for the first, and for calls never retried). */
   attempt?: number | undefined;
+  /** Where this exchange's lines go (the caller's request's log); the transport's logger otherwise. */
+  log?: ProveLogger | undefined;
 }
 
 export class ProveTransport {
@@ -137,7 +139,7 @@ export class ProveTransport {
   async #exchangeOnce(
     endpoint: Endpoint,
     wanted: { body?: string; bearer?: string; headers?: Record<string, string> | undefined },
-    { timeoutMs, signal }: SendOptions,
+    { timeoutMs, signal, log = this.#logger }: SendOptions,
     call: (fetchOptions: { signal: AbortSignal; headers: Record<string, string> }) => Promise<{ ok: true } | { ok: false; error: unknown }>,
   ): Promise<RawResponse> {
     const timeout = AbortSignal.timeout(timeoutMs);
@@ -156,12 +158,12 @@ export class ProveTransport {
 
     if (exchange.response) {
       // Status and timing only: bodies may hold tokens, secrets or phone numbers.
-      this.#logger?.debug({ endpoint, status: exchange.response.status, ms }, 'prove exchange');
+      log?.debug({ endpoint, status: exchange.response.status, ms }, 'prove exchange');
       return exchange.response;
     }
     if (signal?.aborted) throw signal.reason;
     const cause = result.ok ? undefined : result.error;
-    this.#logger?.debug({ endpoint, ms, outcome: timeout.aborted ? 'timeout' : 'network' }, 'prove exchange failed');
+    log?.debug({ endpoint, ms, outcome: timeout.aborted ? 'timeout' : 'network' }, 'prove exchange failed');
     if (timeout.aborted) throw timeoutError(endpoint, timeoutMs, cause);
     throw networkError(endpoint, cause);
   }

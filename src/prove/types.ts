@@ -3,6 +3,7 @@
  * Nothing here knows about flows or GraphQL; nothing here knows about the SDK either
  * (the adapter in ./adapter.ts does).
  */
+import type { ProveLogger } from './logger.js';
 
 export type PossessionWire = 'mobile' | 'desktop' | 'none';
 
@@ -80,6 +81,8 @@ export interface DeviceRevoked {
 export interface CallOptions {
   /** Aborts the call (and any retries) when signalled. */
   signal?: AbortSignal;
+  /** Where this call's lines go (the caller's request's log); the client's own logger otherwise. */
+  log?: ProveLogger;
 }
 
 export interface ProveClient {

@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import type { WrapWatch } from '../flows/service-deps.js';
 import { resumableWatch } from './resumable-watch.js';
 
@@ -7,6 +6,6 @@ import { resumableWatch } from './resumable-watch.js';
  * only the live status stream changes; every other call fails fast with StoreUnavailableError
  * while the store is down, which is what a caller who can retry wants.
  */
-export function resumableWatches(logger: Logger): WrapWatch {
-  return (start, signal) => resumableWatch(start, { signal, logger });
+export function resumableWatches(): WrapWatch {
+  return (start, signal, log) => resumableWatch(start, { signal, logger: log });
 }

@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Log } from '../lib/log.js';
 import type { Flow } from '../flows/flow.js';
 import { isStoreOutage, StoreUnavailableError } from './store-guard.js';
 import { DONE, PullIterator } from '../flows/pull-iterator.js';
@@ -24,7 +24,8 @@ import { FlowNotFoundError, FlowStartPendingError } from '../flows/errors.js';
 
 export interface ResumableWatchOptions {
   signal?: AbortSignal | undefined;
-  logger?: Logger;
+  /** The subscriber's log (its lines carry the operation's request id). */
+  logger?: Log;
   /** First retry delay, doubled per failure up to maxRetryMs (defaults 100 and 2000). */
   retryMs?: number;
   maxRetryMs?: number;
@@ -131,7 +132,7 @@ class ResumableWatch extends PullIterator<Flow> {
       this.end();
       throw error instanceof StoreUnavailableError || error instanceof FlowStartPendingError ? error : new StoreUnavailableError('subscription', error);
     }
-    if (waited === 0) logger?.debug('subscription paused: the store is unavailable; retrying');
+    if (waited === 0) logger?.debug({}, 'subscription paused: the store is unavailable; retrying');
     const delay = this.#delay || (this.options.retryMs ?? 100);
     await this.#pause(delay);
     this.#delay = Math.min(delay * 2, this.options.maxRetryMs ?? 2_000);

@@ -37,7 +37,7 @@ builder.mutationField('bindPhone', (t) =>
       union: { name: 'BindPhoneResult' },
     },
     resolve: async (_root, { input }, ctx) => {
-      const flow = await ctx.flows.bind(String(input.flowId), input.phoneNumber, ctx.caller, input.clientRequestId);
+      const flow = await ctx.flows.bind(String(input.flowId), input.phoneNumber, ctx.caller, ctx.log, input.clientRequestId);
       const failure = outcomeError(flow);
       if (failure) throw failure;
       return { flow };

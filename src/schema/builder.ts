@@ -3,10 +3,13 @@ import ErrorsPlugin from '@pothos/plugin-errors';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import type { FlowService } from '../flows/service.js';
 import type { Caller } from '../flows/caller.js';
+import type { Log } from '../lib/log.js';
 
 export interface GraphQLContext {
   caller: Caller;
   flows: FlowService;
+  /** The request's log (its lines carry the request id), handed down to the flow service. */
+  log: Log;
   /** Aborted when the client goes away (SSE disconnect; graphql-ws complete or close): ends subscriptions. */
   signal?: AbortSignal | undefined;
   /** False when the gateway has no API keys at all: NotAuthorizedError then says so. */

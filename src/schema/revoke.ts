@@ -34,6 +34,6 @@ builder.mutationField('revokeDevice', (t) =>
       result: { name: 'RevokeDevicePayload' },
       union: { name: 'RevokeDeviceResult' },
     },
-    resolve: (_root, { input }, ctx) => ctx.flows.revokeDevice(input.deviceId, ctx.caller, input.clientRequestId, input.region),
+    resolve: (_root, { input }, ctx) => ctx.flows.revokeDevice(input.deviceId, ctx.caller, ctx.log, input.clientRequestId, input.region),
   }),
 );

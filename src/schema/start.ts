@@ -53,6 +53,6 @@ builder.mutationField('startUnify', (t) =>
       result: { name: 'StartUnifyPayload' },
       union: { name: 'StartUnifyResult' },
     },
-    resolve: (_root, { input }, ctx) => ctx.flows.start(input, ctx.caller),
+    resolve: (_root, { input }, ctx) => ctx.flows.start(input, ctx.caller, ctx.log),
   }),
 );

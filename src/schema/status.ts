@@ -53,7 +53,7 @@ builder.queryField('unifyStatus', (t) =>
     resolve: async (_root, { flowId }, ctx) => {
       let flow: Flow;
       try {
-        flow = await ctx.flows.refresh(String(flowId));
+        flow = await ctx.flows.refresh(String(flowId), ctx.log);
       } catch (error) {
         return typedOrThrow(error);
       }
@@ -68,7 +68,7 @@ builder.subscriptionField('unifyStatus', (t) =>
     description: 'The flow as it stands, then every change, completing after a final state. Never calls Prove',
     args: { flowId: t.arg.id({ required: true }) },
     // A typed failure of the watch (no such flow, the store away) is its last value, then the stream completes.
-    subscribe: (_root, { flowId }, ctx) => typedFailures(ctx.flows.watch(String(flowId), ctx.signal), statusErrorOf),
+    subscribe: (_root, { flowId }, ctx) => typedFailures(ctx.flows.watch(String(flowId), ctx.log, ctx.signal), statusErrorOf),
     resolve: (value: Flow | StatusError) => (value instanceof Error ? typedOrThrow(value) : asResult(value)),
   }),
 );

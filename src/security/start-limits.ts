@@ -1,5 +1,4 @@
 import type { RedisClient } from '../store/redis-client.js';
-import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Limit } from '../config-values.js';
 import { RateLimitedError } from '../flows/errors.js';
@@ -7,6 +6,7 @@ import type { StartCharge, StartGuard } from '../flows/service-deps.js';
 import type { Caller } from '../flows/caller.js';
 import { redactPhoneNumber } from '../flows/phone.js';
 import { sha256 } from '../lib/hash.js';
+import type { Log } from '../lib/log.js';
 
 /**
  * Send limits on startUnify, against SMS pumping and against bombing one person, built so that
@@ -40,7 +40,6 @@ export interface StartLimitsOptions {
   /** Shared counters; in-process memory when absent. */
   redis?: RedisClient | undefined;
   keyPrefix?: string;
-  logger?: Logger;
 }
 
 const hashed = (...parts: string[]) => sha256(parts.join('\u0000')).slice(0, 22);
@@ -79,21 +78,19 @@ export function createStartLimits(options: StartLimitsOptions): StartGuard {
   const perNumberAll = limiter(options.perNumberAll, `${prefix}:number`, options.redis);
   const perNumberTrusted = limiter(options.perNumberTrusted, `${prefix}:number-key`, options.redis);
   const perAddress = limiter(options.perAddress, `${prefix}:address`, options.redis);
-  const log = options.logger;
-
-  const refund = async (counters: Counter[]) => {
+  const refund = async (counters: Counter[], log: Log) => {
     for (const { limiter: l, key } of counters) {
-      await l.reward(key, 1).catch((error: Error) => log?.warn({ err: { message: error.message } }, 'could not refund a start that sent nothing'));
+      await l.reward(key, 1).catch((error: Error) => log.warn({ err: { message: error.message } }, 'could not refund a start that sent nothing'));
     }
   };
 
   /** Charges each counter in turn; on a refusal, refunds those already charged and throws. */
-  const chargeAll = async (counters: Counter[], refused: (retryAfter: number, counter: Counter) => Error): Promise<Counter[]> => {
+  const chargeAll = async (counters: Counter[], log: Log, refused: (retryAfter: number, counter: Counter) => Error): Promise<Counter[]> => {
     const charged: Counter[] = [];
     for (const counter of counters) {
       const retryAfter = await charge(counter.limiter, counter.key);
       if (retryAfter !== undefined) {
-        await refund(charged);
+        await refund(charged, log);
         throw refused(retryAfter, counter);
       }
       charged.push(counter);
@@ -102,11 +99,11 @@ export function createStartLimits(options: StartLimitsOptions): StartGuard {
   };
 
   return {
-    async admit(phoneNumber: string | undefined, caller: Caller): Promise<StartCharge> {
+    async admit(phoneNumber: string | undefined, caller: Caller, log: Log): Promise<StartCharge> {
       if (caller.kind === 'public') {
         const retryAfter = await charge(perAddress, hashed(caller.address));
         if (retryAfter !== undefined) {
-          log?.warn({ limit: 'address', retryAfterSeconds: retryAfter }, 'start refused by send limit');
+          log.warn({ limit: 'address', retryAfterSeconds: retryAfter }, 'start refused by send limit');
           throw new RateLimitedError(retryAfter, `Too many starts from this client; try again in ${retryAfter} s`);
         }
       }
@@ -119,8 +116,8 @@ export function createStartLimits(options: StartLimitsOptions): StartGuard {
               { name: 'number-per-address', limiter: perNumber, key: hashed(caller.address, phoneNumber) },
               { name: 'number', limiter: perNumberAll, key: hashed(phoneNumber) },
             ];
-      const charged = await chargeAll(counters, (retryAfter, counter) => {
-        log?.warn(
+      const charged = await chargeAll(counters, log, (retryAfter, counter) => {
+        log.warn(
           { limit: counter.name, phone: redactPhoneNumber(phoneNumber), caller: caller.kind, retryAfterSeconds: retryAfter },
           'start refused by send limit',
         );
@@ -131,15 +128,15 @@ export function createStartLimits(options: StartLimitsOptions): StartGuard {
         async refund() {
           if (refunded) return;
           refunded = true;
-          await refund(charged);
+          await refund(charged, log);
         },
       };
     },
-    async learned(phoneNumber: string, keyId: string | undefined): Promise<void> {
+    async learned(phoneNumber: string, keyId: string | undefined, log: Log): Promise<void> {
       // Counted, never refused: the flow has happened; the next start to this number sees it.
       const counter = keyId ? { limiter: perNumberTrusted, key: hashed(keyId, phoneNumber) } : { limiter: perNumberAll, key: hashed(phoneNumber) };
       await counter.limiter.penalty(counter.key, 1).catch((error: Error) =>
-        log?.warn({ err: { message: error.message } }, 'could not count a learnt number against its send limit'),
+        log.warn({ err: { message: error.message } }, 'could not count a learnt number against its send limit'),
       );
     },
   };

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getSSEProcessor, processRegularResult } from 'graphql-yoga';
 import { explainedRefusal } from '../security/http-refusals.js';
 import type { ExecutionResult } from 'graphql';
-import type { Logger } from 'pino';
+import type { Log } from '../lib/log.js';
 import type { OperationParams, OperationResult, OperationRunner } from '../graphql/operation.js';
 import { UNEXPECTED_ERROR_MESSAGE, type GatewayYoga } from '../graphql/yoga.js';
 
@@ -36,14 +36,16 @@ const POST = { method: 'POST' } as const;
 export interface HttpJsonOptions {
   yoga: GatewayYoga;
   runner: OperationRunner;
-  logger: Logger;
   /** Told of each request this transport answered (tests check which transport served what). */
   onServed?: () => void;
 }
 
 export interface HttpJsonTransport {
-  /** Answers the request when it has the one shape (true), or leaves it to yoga untouched (false). The body is on `req.body`. */
-  serve(req: IncomingMessage, res: ServerResponse): boolean;
+  /**
+   * Answers the request when it has the one shape (true), or leaves it to yoga untouched (false).
+   * The body is on `req.body`; `log` is the request's, handed to the operation's context.
+   */
+  serve(req: IncomingMessage, res: ServerResponse, log: Log): boolean;
 }
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
@@ -72,7 +74,7 @@ function paramsOf(body: Buffer): OperationParams | undefined {
 }
 
 export function createHttpJsonTransport(options: HttpJsonOptions): HttpJsonTransport {
-  const { yoga, runner, logger } = options;
+  const { yoga, runner } = options;
 
   const write = (res: ServerResponse, status: number, headers: Record<string, string>, body: string) => {
     if (res.destroyed || res.headersSent) return;
@@ -127,7 +129,7 @@ export function createHttpJsonTransport(options: HttpJsonOptions): HttpJsonTrans
     }
   };
 
-  const run = async (req: IncomingMessage, res: ServerResponse, params: OperationParams, mediaType: string, streams: boolean) => {
+  const run = async (req: IncomingMessage, res: ServerResponse, log: Log, params: OperationParams, mediaType: string, streams: boolean) => {
     // The request's own signal, as yoga gives one: aborted when the client goes away before the
     // answer. Made for subscriptions only, the one operation that reads it.
     let controller: AbortController | undefined;
@@ -144,7 +146,7 @@ export function createHttpJsonTransport(options: HttpJsonOptions): HttpJsonTrans
     };
     res.once('close', onClose);
     try {
-      const result = await runner.run(params, { req, request: POST, signalForSubscription });
+      const result = await runner.run(params, { req, request: POST, signalForSubscription, log });
       await answer(res, result, mediaType, streams);
       options.onServed?.();
     } finally {
@@ -153,7 +155,7 @@ export function createHttpJsonTransport(options: HttpJsonOptions): HttpJsonTrans
   };
 
   return {
-    serve(req, res) {
+    serve(req, res, log) {
       if (req.method !== 'POST' || req.url !== yoga.graphqlEndpoint) return false;
       const { headers } = req;
       if (headers.origin !== undefined) return false;
@@ -166,9 +168,9 @@ export function createHttpJsonTransport(options: HttpJsonOptions): HttpJsonTrans
       const params = paramsOf(body);
       if (!params) return false;
       const streams = headers.accept === undefined || headers.accept === '*/*';
-      run(req, res, params, mediaType, streams).catch((error: unknown) => {
+      run(req, res, log, params, mediaType, streams).catch((error: unknown) => {
         // Not expected: the plugins answer every refusal and mask what resolvers throw. Logged, answered 500, never a crash.
-        logger.error({ err: { message: (error as Error | undefined)?.message, name: (error as Error | undefined)?.name } }, 'http-json transport failed');
+        log.error({ err: { message: (error as Error | undefined)?.message, name: (error as Error | undefined)?.name } }, 'http-json transport failed');
         if (res.headersSent) return void res.destroy();
         write(res, 500, { 'content-type': `${mediaType}; charset=utf-8` }, JSON.stringify({ errors: [{ message: UNEXPECTED_ERROR_MESSAGE }] }));
       });
