@@ -33,11 +33,17 @@ export interface HttpRequestView {
 
 /**
  * What the transport hands the envelope: the context of src/graphql/context.ts, and for HTTP the
- * request's view. `signalForSubscription`, when given, is asked for the context's signal only when
- * the operation is a subscription (the one reader of the signal: FlowService.watch), so queries
- * and mutations make no AbortController.
+ * request's view. A new object per operation: it becomes the operation's context itself, the
+ * runner adding `params` to it, since a copy (a spread) costs on every operation and makes the
+ * context dearer to extend and read for every plugin and resolver after it.
  */
-export type OperationServerContext = ServerContext & { request?: HttpRequestView; signalForSubscription?: () => AbortSignal };
+export type OperationServerContext = ServerContext & { request?: HttpRequestView; params?: OperationParams };
+
+/**
+ * Asked for the context's signal only when the operation is a subscription (the one reader of the
+ * signal: FlowService.watch), so queries and mutations make no AbortController.
+ */
+export type SignalForSubscription = () => AbortSignal;
 
 /** An operation refused before it ran (parse, validation or context): its errors, as the plugins left them. */
 export interface RefusedOperation {
@@ -59,9 +65,9 @@ export type PreparedOperation = RefusedOperation | ReadyOperation;
 
 export interface OperationRunner {
   /** Parses, validates and builds the context; an error thrown that is not a GraphQLError is not expected and propagates. */
-  prepare(params: OperationParams, server: OperationServerContext): Promise<PreparedOperation>;
+  prepare(params: OperationParams, server: OperationServerContext, signalForSubscription?: SignalForSubscription): Promise<PreparedOperation>;
   /** prepare() and run(): a refused operation is answered `{ errors }`, as yoga answers it. */
-  run(params: OperationParams, server: OperationServerContext): Promise<OperationResult>;
+  run(params: OperationParams, server: OperationServerContext, signalForSubscription?: SignalForSubscription): Promise<OperationResult>;
 }
 
 const refusedBy = (error: unknown): RefusedOperation => {
@@ -75,9 +81,8 @@ export interface OperationRunnerOptions {
 }
 
 export function createOperationRunner(yoga: GatewayYoga, { documents }: OperationRunnerOptions = {}): OperationRunner {
-  const prepare = async (params: OperationParams, server: OperationServerContext): Promise<PreparedOperation> => {
-    const { signalForSubscription, ...initial } = server;
-    const initialContext: OperationServerContext & { params: OperationParams } = { ...initial, params };
+  const prepare = async (params: OperationParams, initialContext: OperationServerContext, signalForSubscription?: SignalForSubscription): Promise<PreparedOperation> => {
+    initialContext.params = params;
     const envelope = yoga.getEnveloped(initialContext as never);
     let document: DocumentNode;
     try {
@@ -115,8 +120,8 @@ export function createOperationRunner(yoga: GatewayYoga, { documents }: Operatio
   };
   return {
     prepare,
-    async run(params, server) {
-      const prepared = await prepare(params, server);
+    async run(params, server, signalForSubscription) {
+      const prepared = await prepare(params, server, signalForSubscription);
       return prepared.refused ? { errors: prepared.refused } : prepared.run();
     },
   };

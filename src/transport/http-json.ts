@@ -146,7 +146,7 @@ export function createHttpJsonTransport(options: HttpJsonOptions): HttpJsonTrans
     };
     res.once('close', onClose);
     try {
-      const result = await runner.run(params, { req, request: POST, signalForSubscription, log });
+      const result = await runner.run(params, { req, request: POST, log }, signalForSubscription);
       await answer(res, result, mediaType, streams);
       options.onServed?.();
     } finally {
