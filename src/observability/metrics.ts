@@ -210,9 +210,12 @@ export function createMetrics(): GatewayMetrics {
     },
     observeLiveRefusal: (kind, transport) => liveRefusals.inc({ kind, transport }),
     instrumentWebSocketServer: (wss) => {
+      // One listener for every socket: once() and a closure per socket would be held by each open
+      // socket. A socket emits 'close' once.
+      const closed = () => websocketsOpen.dec();
       wss.on('connection', (socket) => {
         websocketsOpen.inc();
-        socket.once('close', () => websocketsOpen.dec());
+        socket.on('close', closed);
       });
     },
   };
