@@ -12,10 +12,17 @@ export const REQUEST_ID_HEADER = 'x-request-id';
  */
 const WELL_FORMED = /^[A-Za-z0-9._:=;/-]{1,128}$/;
 
+/**
+ * A new UUID as one flat string. randomUUID() assembles its text piece by piece, which V8 keeps
+ * as a tree of string pieces (~0.4 KiB instead of ~60 bytes); an operation's id is kept as long
+ * as its log, and a graphql-ws subscription (one per open status page) keeps it for hours.
+ */
+const newRequestId = (): string => Buffer.from(randomUUID(), 'latin1').toString('latin1');
+
 /** The client's x-request-id when well-formed, otherwise a new UUID. */
 export function requestIdFrom(header: string | string[] | null | undefined): string {
   const value = Array.isArray(header) ? header[0] : header;
-  return value !== undefined && value !== null && WELL_FORMED.test(value) ? value : randomUUID();
+  return value !== undefined && value !== null && WELL_FORMED.test(value) ? value : newRequestId();
 }
 
 /** The request's id, taken or made, echoed on the response before anything else is written. */
