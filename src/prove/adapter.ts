@@ -104,6 +104,10 @@ export function createProveClient(options: ProveClientOptions): ProveClient {
    * own timeout, but a caller near its deadline must not wait that long.
    */
   async function tokenWithin(attemptMs: number, signal?: AbortSignal): Promise<string> {
+    // Almost always cached: then there is no wait to bound, and no timer (a timeout signal's
+    // timer stays pending for its whole length) for every call.
+    const held = tokens.held();
+    if (held !== undefined) return held;
     const limit = AbortSignal.timeout(attemptMs);
     try {
       return await tokens.get(signal ? AbortSignal.any([limit, signal]) : limit);

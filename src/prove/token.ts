@@ -34,10 +34,16 @@ export class TokenCache {
    * stops waiting.
    */
   get(signal?: AbortSignal): Promise<string> {
-    const current = this.#current;
-    if (current && this.#now() < current.refreshAt) return Promise.resolve(current.token);
+    const held = this.held();
+    if (held !== undefined) return Promise.resolve(held);
     this.#inflight ??= this.#refresh();
     return signal ? untilAborted(this.#inflight, signal) : this.#inflight;
+  }
+
+  /** The cached token while it is still good, else undefined: no wait, so nothing to time out. */
+  held(): string | undefined {
+    const current = this.#current;
+    return current && this.#now() < current.refreshAt ? current.token : undefined;
   }
 
   /**
