@@ -142,7 +142,12 @@ export class ProveTransport {
     { timeoutMs, signal, log = this.#logger }: SendOptions,
     call: (fetchOptions: { signal: AbortSignal; headers: Record<string, string> }) => Promise<{ ok: true } | { ok: false; error: unknown }>,
   ): Promise<RawResponse> {
-    const timeout = AbortSignal.timeout(timeoutMs);
+    // The exchange's own timer, cleared when it ends: AbortSignal.timeout's would stay pending for
+    // its whole length after every call, and fire then. Same reason as AbortSignal.timeout gives.
+    const timer = new AbortController();
+    const timeout = timer.signal;
+    const clock = setTimeout(() => timer.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), timeoutMs);
+    clock.unref();
     const combined = signal ? AbortSignal.any([timeout, signal]) : timeout;
     const id = String(this.#nextExchange++);
     const exchange: Exchange = { ...wanted, signal: combined };
@@ -152,6 +157,7 @@ export class ProveTransport {
     try {
       result = await call({ signal: combined, headers: { [EXCHANGE_HEADER]: id } });
     } finally {
+      clearTimeout(clock);
       this.#exchanges.delete(id);
     }
     const ms = Math.round(performance.now() - started);
