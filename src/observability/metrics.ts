@@ -81,10 +81,18 @@ export function createMetrics(): GatewayMetrics {
     help: 'GraphQL subscriptions currently streaming (graphql-ws and SSE)',
     registers: [registry],
   });
-  const websocketsOpen = new Gauge({
+  // Read at scrape from the servers' own sets of open sockets (ws adds a socket before 'connection'
+  // and removes it on 'close'): no listener per socket.
+  const webSocketServers = new Set<WebSocketServer>();
+  new Gauge({
     name: 'unify_websocket_connections_open',
     help: 'graphql-ws connections currently open',
     registers: [registry],
+    collect() {
+      let open = 0;
+      for (const wss of webSocketServers) open += wss.clients.size;
+      this.set(open);
+    },
   });
   const liveRefusals = new Counter({
     name: 'unify_live_refusals_total',
@@ -210,13 +218,7 @@ export function createMetrics(): GatewayMetrics {
     },
     observeLiveRefusal: (kind, transport) => liveRefusals.inc({ kind, transport }),
     instrumentWebSocketServer: (wss) => {
-      // One listener for every socket: once() and a closure per socket would be held by each open
-      // socket. A socket emits 'close' once.
-      const closed = () => websocketsOpen.dec();
-      wss.on('connection', (socket) => {
-        websocketsOpen.inc();
-        socket.on('close', closed);
-      });
+      webSocketServers.add(wss);
     },
   };
 }

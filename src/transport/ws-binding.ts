@@ -138,16 +138,28 @@ export interface GraphqlWsBinding {
   dispose(): Promise<void>;
 }
 
+/** What else follows each socket's life (the live limits, ws-live.ts), through the binding's own listeners. */
+export interface SocketHooks {
+  /** Sees every new socket first: false means it has closed the socket itself, which then never speaks graphql-ws. */
+  admit(socket: WebSocket, request: IncomingMessage): boolean;
+  /**
+   * An admitted socket closed. Called from the binding's 'close' listener rather than a listener
+   * of its own: past two listeners, every open socket's list of them grows into an array with
+   * room for many more.
+   */
+  closed(socket: WebSocket): void;
+}
+
 /**
  * Serves graphql-ws on `wss` (graphql-ws/use/ws's useServer, leaner per socket); keepAliveMs 0 turns pings off.
- * `admitSocket`, when given, sees every new socket first: false means it has closed the socket itself.
+ * `hooks`, when given, see every socket open and close (SocketHooks).
  */
 export function bindGraphqlWs(
   options: ServerOptions<ConnectionInitMessage['payload'], Extra> & { isProd?: boolean },
   wss: WebSocketServer,
   keepAliveMs: number,
   log: WsLog,
-  admitSocket?: (socket: WebSocket, request: IncomingMessage) => boolean,
+  hooks?: SocketHooks,
 ): GraphqlWsBinding {
   const isProd = typeof options.isProd === 'boolean' ? options.isProd : process.env.NODE_ENV === 'production';
   const server = makeServer(options);
@@ -179,8 +191,8 @@ export function bindGraphqlWs(
   heartbeat?.unref();
 
   wss.on('connection', (socket: Tagged, request: IncomingMessage) => {
-    // A socket refused here (over a connection limit) was closed by admitSocket and never speaks graphql-ws.
-    if (admitSocket && !admitSocket(socket, request)) return;
+    // A socket refused here (over a connection limit) was closed by the hook and never speaks graphql-ws.
+    if (hooks && !hooks.admit(socket, request)) return;
     const connection = new Connection(socket, isProd, log);
     socket[CONNECTION] = connection;
     // `on`, not `once`: once() wraps each listener in a bound function and a state object per
@@ -193,6 +205,7 @@ export function bindGraphqlWs(
   });
 
   function onSocketClose(this: Tagged, code: number, reason: Buffer): void {
+    hooks?.closed(this);
     const connection = this[CONNECTION];
     if (!connection?.closed) return;
     if (code === CloseCode.SubprotocolNotAcceptable && this.protocol === DEPRECATED_GRAPHQL_WS_PROTOCOL) {

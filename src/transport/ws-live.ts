@@ -31,14 +31,6 @@ const hasId = (ids: Holds['ids'], id: string) => (typeof ids === 'string' ? ids 
  */
 export function wsLiveHolds(guard: LiveGuard) {
   const { limits } = guard;
-  function onClose(this: Held): void {
-    const holds = this[HOLDS];
-    if (!holds || holds.closed) return;
-    holds.closed = true;
-    limits.endConnection(holds.address);
-    for (let n = countOf(holds.ids); n > 0; n--) limits.endSubscription(holds.address);
-    holds.ids = undefined;
-  }
   return {
     /** False: the socket was over a connection limit and is closed with 4429. */
     admit(socket: WebSocket, request: IncomingMessage): boolean {
@@ -50,9 +42,16 @@ export function wsLiveHolds(guard: LiveGuard) {
         return false;
       }
       (socket as Held)[HOLDS] = { address, closed: false, ids: undefined };
-      // `on`: a socket closes once, and onClose ignores a second call; once() would add a wrapper per socket.
-      socket.on('close', onClose);
       return true;
+    },
+    /** The socket closed (the binding's close listener): its connection slot and every subscription slot it still held are given back. A second call does nothing. */
+    closed(socket: WebSocket): void {
+      const holds = (socket as Held)[HOLDS];
+      if (!holds || holds.closed) return;
+      holds.closed = true;
+      limits.endConnection(holds.address);
+      for (let n = countOf(holds.ids); n > 0; n--) limits.endSubscription(holds.address);
+      holds.ids = undefined;
     },
     /** Takes a slot for subscription `id`; a GraphQL error (TOO_MANY_SUBSCRIPTIONS) for the operation when a limit refuses it. */
     subscribe(socket: WebSocket, id: string): GraphQLError | undefined {

@@ -119,7 +119,7 @@ export function attachGraphqlWs(server: Server, path: string, runner: OperationR
     wss,
     options.keepAliveMs ?? 12_000,
     options.log,
-    live && ((socket, request) => live.admit(socket, request)),
+    live,
   );
   return {
     wss,
