@@ -175,7 +175,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   // Each request's log lines carry its request id (src/observability/request-id.ts): its log is
   // handed down to what handles it (src/observability/request-log.ts).
   // Keep-alive, headers and request timeouts (HTTP_*_TIMEOUT): src/app/http-timeouts.ts.
-  const server = createServer(httpServerOptions(config.http), (req, res) => {
+  const server = createServer({ ...httpServerOptions(config.http), ServerResponse: drain.Response }, (req, res) => {
     const requestId = takeRequestId(req, res);
     const log = new RequestLog(logger, requestId);
     if (tracing) tracing.http(req, res, requestId, () => routes(req, res, log));

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
 
 /**
  * The HTTP half of a graceful shutdown. While draining, the port stays open so that /ready can
@@ -18,6 +18,30 @@ export class HttpDrain {
   /** Each response in flight, and whether it is an event stream (known once its headers went out). */
   readonly #inFlight = new Map<ServerResponse, boolean>();
   readonly #waiters = new Set<() => void>();
+  /** One 'close' listener for every response (node:http calls it with the response as `this`). */
+  readonly #closed: (this: ServerResponse) => void;
+
+  /**
+   * The server's response class (node:http's `ServerResponse` option): it tells the drain when
+   * its headers go out, so that tracking a request makes no wrapper of its own.
+   */
+  readonly Response: typeof ServerResponse;
+
+  constructor() {
+    const drain = this;
+    this.#closed = function (this: ServerResponse) {
+      drain.#inFlight.delete(this);
+      if (drain.#draining && drain.pending() === 0) for (const wake of drain.#waiters) wake();
+    };
+    class TrackedResponse extends ServerResponse {}
+    const writeHead = ServerResponse.prototype.writeHead as (this: ServerResponse, ...args: unknown[]) => ServerResponse;
+    TrackedResponse.prototype.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+      const result = writeHead.apply(this, args);
+      drain.#headersOut(this, args);
+      return result;
+    } as ServerResponse['writeHead'];
+    this.Response = TrackedResponse as typeof ServerResponse;
+  }
 
   get draining(): boolean {
     return this.#draining;
@@ -27,18 +51,26 @@ export class HttpDrain {
   track(_req: IncomingMessage, res: ServerResponse): void {
     this.#inFlight.set(res, false);
     if (this.#draining) res.setHeader('connection', 'close');
-    // writeHead is where the headers go out (node:http calls it for an implicit head too); headers
-    // passed to it directly are not readable through getHeader, so they are read from its arguments.
-    const writeHead = res.writeHead as (...args: unknown[]) => ServerResponse;
-    res.writeHead = ((...args: unknown[]) => {
-      const result = writeHead.apply(res, args);
-      if (this.#inFlight.has(res)) this.#inFlight.set(res, isEventStream(contentTypeIn(args) ?? res.getHeader('content-type')));
-      return result;
-    }) as ServerResponse['writeHead'];
-    res.once('close', () => {
-      this.#inFlight.delete(res);
-      if (this.#draining && this.pending() === 0) for (const wake of this.#waiters) wake();
-    });
+    if (!this.#ownResponse(res)) {
+      // A server made without `Response`: its responses are watched one by one.
+      const writeHead = res.writeHead as (...args: unknown[]) => ServerResponse;
+      res.writeHead = ((...args: unknown[]) => {
+        const result = writeHead.apply(res, args);
+        this.#headersOut(res, args);
+        return result;
+      }) as ServerResponse['writeHead'];
+    }
+    res.on('close', this.#closed);
+  }
+
+  #ownResponse(res: ServerResponse): boolean {
+    return res instanceof this.Response;
+  }
+
+  // writeHead is where the headers go out (node:http calls it for an implicit head too); headers
+  // passed to it directly are not readable through getHeader, so they are read from its arguments.
+  #headersOut(res: ServerResponse, args: unknown[]): void {
+    if (this.#inFlight.has(res)) this.#inFlight.set(res, isEventStream(contentTypeIn(args) ?? res.getHeader('content-type')));
   }
 
   /** Requests in flight that end by themselves (everything but event streams). */
