@@ -131,26 +131,24 @@ export function createHttpJsonTransport(options: HttpJsonOptions): HttpJsonTrans
 
   const run = async (req: IncomingMessage, res: ServerResponse, log: Log, params: OperationParams, mediaType: string, streams: boolean) => {
     // The request's own signal, as yoga gives one: aborted when the client goes away before the
-    // answer. Made for subscriptions only, the one operation that reads it.
+    // answer. Made, and the response watched for it, for subscriptions only: the one operation
+    // that reads it.
     let controller: AbortController | undefined;
-    let gone = false;
     const onClose = () => {
-      if (res.writableFinished) return;
-      gone = true;
-      controller?.abort();
+      if (!res.writableFinished) controller?.abort();
     };
     const signalForSubscription = () => {
       controller = new AbortController();
-      if (gone) controller.abort();
+      if (res.closed) controller.abort();
+      else res.once('close', onClose);
       return controller.signal;
     };
-    res.once('close', onClose);
     try {
       const result = await runner.run(params, { req, request: POST, log }, signalForSubscription);
       await answer(res, result, mediaType, streams);
       options.onServed?.();
     } finally {
-      res.off('close', onClose);
+      if (controller) res.off('close', onClose);
     }
   };
 
