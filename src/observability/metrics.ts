@@ -161,6 +161,9 @@ export function createMetrics(): GatewayMetrics {
         // and stops its timer before the context is built (always 0); execute and subscribe time
         // the same interval as graphql_envelop_request_duration. Kept: the request and error
         // counters, the request duration, the schema counter and yoga's HTTP duration.
+        // graphql_envelop_request counts what graphql_envelop_request_duration_count counts (the same
+        // hook, the same labels): a labelled increment per operation for a second name of one number.
+        graphql_envelop_request: false,
         graphql_envelop_phase_parse: false,
         graphql_envelop_phase_validate: false,
         graphql_envelop_phase_context: false,

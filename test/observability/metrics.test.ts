@@ -129,7 +129,8 @@ describe('/metrics', () => {
     expect(get.status).toBe(200);
     const text = await (await fetch(`${gw.url}/metrics`)).text();
     const m = parse(text);
-    expect(value(m, 'graphql_envelop_request', { operationType: 'query' })).toBeGreaterThan(0);
+    // Operations are counted by the duration histogram's _count; the plugin's separate counter of the same number is off.
+    expect(m.some((s) => s.name === 'graphql_envelop_request')).toBe(false);
     expect(m.some((s) => s.name === 'graphql_yoga_http_duration_count' && s.labels.statusCode === '200')).toBe(true);
     // The phase histograms are off: request_duration times execution, and the others time cache hits.
     expect(m.some((s) => s.name.startsWith('graphql_envelop_phase_'))).toBe(false);

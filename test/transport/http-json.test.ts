@@ -318,7 +318,7 @@ describe('http-json: metrics', () => {
     for (let i = 0; i < 3; i++) expect((await both(body, { accept: 'application/graphql-response+json' })).tookJson).toBe(true);
     const [j1, y1] = [await scrape(json), await scrape(yoga)];
     expect(delta(j0, j1)).toEqual(envelopOnly(delta(y0, y1)));
-    expect(delta(j0, j1)).toMatchObject({ 'graphql_envelop_request{operationType="query"}': 3 });
+    expect(delta(j0, j1)).toMatchObject({ 'graphql_envelop_request_duration_count{operationType="query"}': 3 });
     expect(Object.keys(delta(y0, y1)).some((k) => k.startsWith('graphql_yoga_http_duration'))).toBe(true);
   });
 
@@ -331,6 +331,6 @@ describe('http-json: metrics', () => {
     // Both gateways count flows started in the store they share; the GraphQL and HTTP series are their own.
     const graphqlOnly = (d: Record<string, number>) => Object.fromEntries(Object.entries(d).filter(([k]) => k.startsWith('graphql_')));
     expect(graphqlOnly(delta(j0, j1))).toEqual(envelopOnly(graphqlOnly(delta(y0, y1))));
-    expect(delta(j0, j1)).toMatchObject({ 'graphql_envelop_request{operationType="mutation"}': 2 });
+    expect(delta(j0, j1)).toMatchObject({ 'graphql_envelop_request_duration_count{operationType="mutation"}': 2 });
   });
 });
