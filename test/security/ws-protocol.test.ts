@@ -37,6 +37,17 @@ describe('graphql-ws protocol violations', () => {
     expect(fine.messages).toContain('{"type":"pong","payload":{"n":1}}');
   });
 
+  it('a socket that never sends connection_init is closed 4408 after 3 s; one that does stays open', async () => {
+    const opened = Date.now();
+    const [silent, initialised] = await Promise.all([
+      wsCloseAfter(gw.graphqlUrl, [], { init: false }),
+      wsCloseAfter(gw.graphqlUrl, []),
+    ]);
+    expect(silent).toMatchObject({ code: 4408, reason: 'Connection initialisation timeout', messages: [] });
+    expect(Date.now() - opened).toBeGreaterThanOrEqual(2_900);
+    expect(initialised).toMatchObject({ code: 0, reason: 'still open', messages: ['{"type":"connection_ack"}'] });
+  });
+
   it('none of it is an error-level log line, and the gateway still answers', async () => {
     expect(errorLines()).toEqual([]);
     expect(logs.lines.filter((line) => line.includes('client broke the protocol')).length).toBeGreaterThanOrEqual(4);
