@@ -28,14 +28,18 @@ const result = started.data?.startUnify;
 if (result?.__typename !== 'StartUnifyPayload') throw new Error(`start failed: ${JSON.stringify(result ?? started.error)}`);
 const flowId = result.flow.id;
 
+// The subscription first sends the flow as it stands (PENDING), then each change.
+let watching!: () => void;
+const subscribed = new Promise<void>((resolve) => (watching = resolve));
 const final = new Promise<string>((resolve) => {
   const { unsubscribe } = client.subscription(WatchStatusDocument, { flowId }).subscribe(({ data }) => {
     const status = data?.unifyStatus;
     const state = status?.__typename === 'UnifyStatusPayload' ? status.flow.state : status?.code;
-    if (state === 'PENDING') console.log('live: PENDING');
+    if (state === 'PENDING') (console.log('live: PENDING'), watching());
     else if (state) (unsubscribe(), resolve(state));
   });
 });
+await subscribed;
 
 // … hand result.authToken to the device's Prove client SDK; here the embedded emulator plays it …
 await fetch(new URL('/prove-emulator/sim/authenticate', url), {
