@@ -42,8 +42,6 @@ class Connection {
   #onMessage: ((data: string) => Promise<void>) | undefined;
   /** Whether the socket answered the last ping. */
   alive = true;
-  /** When the socket must have sent connection_init (Date.now() ms); only while it is in `awaitingInit`. */
-  initBy = 0;
   closed: ((code?: number, reason?: string) => Promise<void>) | undefined;
 
   constructor(
@@ -164,18 +162,7 @@ export function bindGraphqlWs(
   hooks?: SocketHooks,
 ): GraphqlWsBinding {
   const isProd = typeof options.isProd === 'boolean' ? options.isProd : process.env.NODE_ENV === 'production';
-  const initWait = awaitingInit(options.connectionInitWaitTimeout ?? 3_000);
-  // graphql-ws's own wait for connection_init is a timer per socket, held (fired or not) for as
-  // long as the socket is open; the binding keeps only the sockets still waiting, with one timer.
-  const server = makeServer({
-    ...options,
-    connectionInitWaitTimeout: 0,
-    onConnect: (ctx) => {
-      const connection = (ctx.extra.socket as Tagged)[CONNECTION];
-      if (connection) initWait?.done(connection);
-      return options.onConnect?.(ctx);
-    },
-  });
+  const server = makeServer(options);
   wss.options.handleProtocols = handleProtocols;
 
   wss.once('error', (error: Error) => {
@@ -208,7 +195,6 @@ export function bindGraphqlWs(
     if (hooks && !hooks.admit(socket, request)) return;
     const connection = new Connection(socket, isProd, log);
     socket[CONNECTION] = connection;
-    initWait?.add(connection);
     // `on`, not `once`: once() wraps each listener in a bound function and a state object per
     // socket; a socket emits 'close' once, and a second 'error' closes a closing socket again.
     socket.on('error', onSocketError);
@@ -221,7 +207,6 @@ export function bindGraphqlWs(
   function onSocketClose(this: Tagged, code: number, reason: Buffer): void {
     hooks?.closed(this);
     const connection = this[CONNECTION];
-    if (connection) initWait?.done(connection);
     if (!connection?.closed) return;
     if (code === CloseCode.SubprotocolNotAcceptable && this.protocol === DEPRECATED_GRAPHQL_WS_PROTOCOL) {
       log.warn('graphql-ws: a client spoke subscriptions-transport-ws ("graphql-ws" subprotocol), which is not served; use graphql-transport-ws');
@@ -232,54 +217,9 @@ export function bindGraphqlWs(
   return {
     async dispose() {
       clearInterval(heartbeat);
-      initWait?.dispose();
       for (const client of wss.clients) client.close(1001, 'Going away');
       wss.removeAllListeners();
       await new Promise<void>((resolve, reject) => wss.close((error) => (error ? reject(error) : resolve())));
-    },
-  };
-}
-
-/**
- * The sockets that have not sent connection_init yet, closed 4408 once `waitMs` has passed, as
- * graphql-ws's connectionInitWaitTimeout does (undefined when the wait is off: 0, Infinity).
- * Every socket waits the same time, so the set's insertion order is deadline order and one timer,
- * set for the first, serves them all.
- */
-function awaitingInit(waitMs: number) {
-  if (!(waitMs > 0 && Number.isFinite(waitMs))) return undefined;
-  const waiting = new Set<Connection>();
-  let timer: NodeJS.Timeout | undefined;
-  const arm = () => {
-    const first = waiting.values().next();
-    if (first.done) return;
-    timer = setTimeout(expire, Math.max(first.value.initBy - Date.now(), 0));
-    // The sockets keep the process alive, not this timer.
-    timer.unref();
-  };
-  const expire = () => {
-    timer = undefined;
-    const now = Date.now();
-    for (const connection of waiting) {
-      if (connection.initBy > now) break;
-      waiting.delete(connection);
-      connection.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
-    }
-    arm();
-  };
-  return {
-    add(connection: Connection) {
-      connection.initBy = Date.now() + waitMs;
-      waiting.add(connection);
-      if (!timer) arm();
-    },
-    done(connection: Connection) {
-      // The timer stays set for a socket no longer waiting: it then finds the next one due.
-      waiting.delete(connection);
-    },
-    dispose() {
-      clearTimeout(timer);
-      waiting.clear();
     },
   };
 }
