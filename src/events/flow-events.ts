@@ -22,6 +22,7 @@ export interface FlowEvents {
   published(key: string, version: number): void;
   /**
    * Calls `onChange` on every notification about `key` until the returned function is called.
+   * A function listens to one key at a time (it is the listener itself; a second listen() rejects).
    * Resolves once the subscription is in force (in Redis mode: Redis has processed the
    * SUBSCRIBE), so whoever reads the store after that cannot miss a change published later.
    * Also calls `onChange` after the Redis connection came back, since messages published while
@@ -79,15 +80,13 @@ export function createFlowEvents(transport?: RedisPubSubClients | FlowEventTarge
     },
     async listen(key, onChange) {
       const channel = flowChannel(key);
-      const listener = () => onChange();
-      target.addEventListener(channel, listener);
+      // onChange itself is the target's listener (it ignores the event), and our set says
+      // whether it is still listening: no wrapper nor flag, held per open subscription.
+      if (listeners.has(onChange)) throw new Error('flow events: one listener listens once');
+      target.addEventListener(channel, onChange);
       listeners.add(onChange);
-      let removed = false;
       const unlisten = () => {
-        if (removed) return;
-        removed = true;
-        listeners.delete(onChange);
-        target.removeEventListener(channel, listener);
+        if (listeners.delete(onChange)) target.removeEventListener(channel, onChange);
       };
       if (redis) {
         // Commands on one connection run in order: once this PING is answered, the SUBSCRIBE
