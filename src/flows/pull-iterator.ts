@@ -19,13 +19,19 @@ export abstract class PullIterator<T> implements AsyncIterableIterator<T> {
   }
 
   next(): Promise<IteratorResult<T>> {
-    const run = this.#tail ? this.#tail.then(() => this.step(), () => this.step()) : this.step();
+    const run = this.#tail ? this.#after(this.#tail) : this.step();
     this.#tail = run;
-    void run.then(
-      () => this.#tail === run && (this.#tail = undefined),
-      () => this.#tail === run && (this.#tail = undefined),
-    );
+    // One function for both outcomes: a quiet subscription's pending next() holds it.
+    const settled = () => {
+      if (this.#tail === run) this.#tail = undefined;
+    };
+    void run.then(settled, settled);
     return run;
+  }
+
+  #after(tail: Promise<unknown>): Promise<IteratorResult<T>> {
+    const step = () => this.step();
+    return tail.then(step, step);
   }
 
   return(): Promise<IteratorResult<T>> {
