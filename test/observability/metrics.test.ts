@@ -127,6 +127,8 @@ describe('/metrics', () => {
     // yoga's HTTP layer times the requests it serves (a GET here); the JSON transport's plain POSTs are in graphql_envelop_* only.
     const get = await fetch(`${gw.graphqlUrl}?query=${encodeURIComponent(`query ${name} { __typename }`)}`, { headers: { 'x-graphql-yoga-csrf': '1' } });
     expect(get.status).toBe(200);
+    // Errors are counted by phase (a subscription's events are not: their unexpected errors are logged).
+    expect((await gw.raw({ query: '{ noSuchField }' })).body.errors).toBeDefined();
     const text = await (await fetch(`${gw.url}/metrics`)).text();
     const m = parse(text);
     // Operations are counted by the duration histogram's _count; the plugin's separate counter of the same number is off.
@@ -137,6 +139,7 @@ describe('/metrics', () => {
     // Request timings as an aggregatable histogram, not as a per-process Summary.
     expect(value(m, 'graphql_envelop_request_duration_count', { operationType: 'query' })).toBeGreaterThan(0);
     expect(m.some((s) => s.name.startsWith('graphql_envelop_request_time_summary'))).toBe(false);
+    expect(value(m, 'graphql_envelop_error_result', { phase: 'validate' })).toBeGreaterThanOrEqual(1);
     // Operation names and URLs come from callers: as labels they would grow without bound.
     expect(text).not.toContain(name);
     expect(m.some((s) => 'operationName' in s.labels || 'url' in s.labels)).toBe(false);
