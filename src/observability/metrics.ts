@@ -112,22 +112,24 @@ export function createMetrics(): GatewayMetrics {
     return `${own}\n${proc}`;
   };
 
-  const subscriptionsGauge: Plugin = {
-    onSubscribe: () => ({
-      onSubscribeResult: ({ result }) => {
-        if (!isAsyncIterable(result)) return undefined;
-        subscriptionsOpen.inc();
-        let ended = false;
-        return {
-          onEnd: () => {
-            if (ended) return;
-            ended = true;
-            subscriptionsOpen.dec();
-          },
-        };
-      },
-    }),
+  type OnSubscribeHooks = Exclude<Awaited<ReturnType<NonNullable<Plugin['onSubscribe']>>>, void>;
+  // One hooks object for every subscription: envelop keeps what onSubscribe returns for as long
+  // as the subscription is open, so only what must be per subscription (the onEnd once) is made.
+  const gaugeHooks: OnSubscribeHooks = {
+    onSubscribeResult: ({ result }) => {
+      if (!isAsyncIterable(result)) return undefined;
+      subscriptionsOpen.inc();
+      let ended = false;
+      return {
+        onEnd: () => {
+          if (ended) return;
+          ended = true;
+          subscriptionsOpen.dec();
+        },
+      };
+    },
   };
+  const subscriptionsGauge: Plugin = { onSubscribe: () => gaugeHooks };
 
   const endpoint: Plugin = {
     onRequest: ({ url, fetchAPI, endResponse }) => {
