@@ -182,6 +182,10 @@ describe('/metrics', () => {
     expect(stream.status).toBe(200);
 
     await until(async () => (await gauge()).subscriptions === 2 && (await gauge()).sockets === 1, 'two open subscriptions on one socket');
+    // Subscriptions are counted as they start, not timed: request_duration is queries' and mutations'.
+    const begun = await scrape(gw);
+    expect(value(begun, 'unify_subscriptions_started_total')).toBe(2);
+    expect(value(begun, 'graphql_envelop_request_duration_count', { operationType: 'subscription' })).toBe(0);
     sse.abort();
     await until(async () => (await gauge()).subscriptions === 1, 'the SSE subscription to close');
 
