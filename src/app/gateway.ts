@@ -6,7 +6,7 @@ import { createLogger } from '../logger.js';
 import { openStore, type Store } from '../store/store.js';
 import { createFlowEvents, type FlowEvents } from '../events/flow-events.js';
 import { checkCredentialsOnce, createProveRegions } from './prove-regions.js';
-import { createProveEmulator, type EmulatorOptions, type ProveEmulator } from '../emulator/index.js';
+import type { EmulatorOptions, ProveEmulator } from '../emulator/index.js';
 import { ApiKeys, credentialOf, identifyCaller } from '../security/caller.js';
 import { redisClients } from './redis-clients.js';
 import { createFlowService } from './flow-service.js';
@@ -122,7 +122,11 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const emulator: ProveEmulator | undefined =
     config.proveRegions.mode === 'emulator'
       ? // Each region's door takes the credentials the gateway sends it.
-        createProveEmulator({ regions: { us: config.proveRegions.targets.us, eu: config.proveRegions.targets.eu }, ...options.emulator })
+        // Loaded only then: a gateway talking to Prove never needs its ~0.4 MiB of code.
+        (await import('../emulator/index.js')).createProveEmulator({
+          regions: { us: config.proveRegions.targets.us, eu: config.proveRegions.targets.eu },
+          ...options.emulator,
+        })
       : undefined;
 
   // The Prove client needs the gateway's own port when it talks to the embedded emulator, so the
