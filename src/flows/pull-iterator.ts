@@ -29,6 +29,14 @@ export abstract class PullIterator<T> implements AsyncIterableIterator<T> {
     return run;
   }
 
+  /**
+   * next() for a caller that never calls again before a call has settled (a PullIterator around
+   * this one, whose own next() queues): no queue and no reaction to keep per pending call.
+   */
+  pull(): Promise<IteratorResult<T>> {
+    return this.#tail ? this.next() : this.step();
+  }
+
   #after(tail: Promise<unknown>): Promise<IteratorResult<T>> {
     const step = () => this.step();
     return tail.then(step, step);

@@ -86,7 +86,8 @@ class ResumableWatch extends PullIterator<Flow> {
     } catch (error) {
       return Promise.reject(error);
     }
-    return inner.next().then(
+    // This watch's own next() runs one step at a time, so a pull-driven inner watch need not queue.
+    return (inner instanceof PullIterator ? inner.pull() : inner.next()).then(
       (result) => this.#received(result),
       (error: unknown) => this.#failed(error),
     );
