@@ -29,6 +29,8 @@ export interface FlowEvents {
    * it was down are gone: the listener re-reads and finds out.
    */
   listen(key: string, onChange: () => void): Promise<() => void>;
+  /** What the function listen() resolved with does, for a caller that keeps `key` and `onChange` anyway. */
+  unlisten(key: string, onChange: () => void): void;
   /** Live listeners in this process (leak checks, metrics). */
   listenerCount(): number;
 }
@@ -99,6 +101,9 @@ export function createFlowEvents(transport?: RedisPubSubClients | FlowEventTarge
         }
       }
       return unlisten;
+    },
+    unlisten(key, onChange) {
+      if (listeners.delete(onChange)) target.removeEventListener(flowChannel(key), onChange);
     },
     listenerCount: () => listeners.size,
   };

@@ -15,8 +15,10 @@ export interface FlowWatchSource {
   get(id: string): Promise<Flow>;
   /** The flow as stored now (expired if due), or undefined. */
   find(id: string): Promise<Flow | undefined>;
-  /** Subscribes `onChange` to the flow's notifications; resolves once in force, with the unsubscribe. */
-  listen(id: string, onChange: () => void): Promise<() => void>;
+  /** Subscribes `onChange` to the flow's notifications; resolves once in force. */
+  listen(id: string, onChange: () => void): Promise<unknown>;
+  /** Ends what listen() began (the watch keeps the id and the function, not an unsubscribe closure). */
+  unlisten(id: string, onChange: () => void): void;
   now(): number;
 }
 
@@ -33,7 +35,7 @@ export class FlowWatch extends PullIterator<Flow> {
   #stopped = false;
   /** Settles the next() waiting for something to happen. */
   #wake: ((result: Promise<IteratorResult<Flow>>) => void) | undefined;
-  #unlisten: (() => void) | undefined;
+  #listening = false;
   #expiresAt = 0;
   readonly #notify = () => {
     this.#dirty = true;
@@ -69,9 +71,9 @@ export class FlowWatch extends PullIterator<Flow> {
   async #first(): Promise<IteratorResult<Flow>> {
     try {
       if (this.signal?.aborted) return this.end(), DONE;
-      const unlisten = await this.source.listen(this.id, this.#notify);
-      if (this.#stopped) return unlisten(), DONE;
-      this.#unlisten = unlisten;
+      await this.source.listen(this.id, this.#notify);
+      if (this.#stopped) return this.source.unlisten(this.id, this.#notify), DONE;
+      this.#listening = true;
       const flow = this.#keep(await this.source.get(this.id));
       if (this.#stopped) return DONE;
       return { done: false, value: flow };
@@ -138,8 +140,8 @@ export class FlowWatch extends PullIterator<Flow> {
     if (this.#stopped) return;
     this.#stopped = true;
     this.signal?.removeEventListener('abort', this);
-    this.#unlisten?.();
-    this.#unlisten = undefined;
+    if (this.#listening) this.source.unlisten(this.id, this.#notify);
+    this.#listening = false;
     if (this.#expiresAt !== 0) expiryWheel.delete(this, this.#expiresAt);
     this.#wakeUp();
   }

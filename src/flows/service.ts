@@ -180,6 +180,7 @@ export class FlowService {
     get: (id) => this.get(id),
     find: (id) => this.find(id),
     listen: (id, onChange) => this.deps.events.listen(flowKey(id), onChange),
+    unlisten: (id, onChange) => this.deps.events.unlisten(flowKey(id), onChange),
     now: () => this.now(),
   };
 

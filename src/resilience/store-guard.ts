@@ -211,6 +211,7 @@ export function guardEvents(events: FlowEvents, log?: StoreOutageLog): FlowEvent
         failing('pubsub.listen', error, log);
       }
     },
+    unlisten: (key, onChange) => events.unlisten(key, onChange),
     listenerCount: () => events.listenerCount(),
   };
 }

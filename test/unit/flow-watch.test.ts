@@ -12,7 +12,8 @@ function source(initial: Partial<Flow>) {
   const src: FlowWatchSource = {
     get: async () => flow,
     find: async () => (flow.expiresAt <= Date.now() && flow.state === 'PENDING' ? (flow = { ...flow, state: 'EXPIRED', version: flow.version + 1 }) : flow),
-    listen: async (_id, onChange) => (listeners.add(onChange), () => listeners.delete(onChange)),
+    listen: async (_id, onChange) => void listeners.add(onChange),
+    unlisten: (_id, onChange) => void listeners.delete(onChange),
     now: () => Date.now(),
   };
   const change = (next: Partial<Flow>) => {
