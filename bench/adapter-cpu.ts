@@ -1,8 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { build, startChild, stopAll } from './lib/children.js';
-import { median } from './lib/http.js';
+import { alternateCheckouts, cpuPerFlowHere } from './lib/cpu-per-flow.js';
 
 /**
  * The Prove adapter alone (src/prove's createProveClient) against the emulator: unify then
@@ -21,21 +20,7 @@ async function worker(root: string, url: string, flows: number): Promise<void> {
     const started = await adapter.unify({ possessionType: 'mobile', phoneNumber: '2001004018', clientRequestId: randomUUID() });
     await adapter.unifyStatus({ correlationId: started.correlationId, clientRequestId: randomUUID() });
   };
-  const run = async (n: number) => {
-    let next = 0;
-    await Promise.all(Array.from({ length: 16 }, async () => {
-      while (next++ < n) await flow();
-    }));
-  };
-  await run(1_500);
-  const rounds: number[] = [];
-  for (let r = 0; r < 5; r++) {
-    const before = process.cpuUsage();
-    await run(flows / 5);
-    const used = process.cpuUsage(before);
-    rounds.push((used.user + used.system) / (flows / 5));
-  }
-  process.stdout.write(JSON.stringify({ usPerFlow: median(rounds) }));
+  process.stdout.write(JSON.stringify({ usPerFlow: await cpuPerFlowHere(flow, { warmup: 1_500, flows }) }));
   process.exit(0);
 }
 
@@ -48,18 +33,9 @@ if (process.argv[2] === '--worker') {
   const roots = other ? [other, here] : [here];
   for (const root of roots) build(`${root}/bench/`);
   const emulator = await startChild('emulator', { args: { rateLimitPerSecond: 0 } });
-  const results = new Map<string, number[]>(roots.map((r) => [r, []]));
   try {
-    for (let a = 0; a < alternations; a++) {
-      for (const root of a % 2 ? [...roots].reverse() : roots) {
-        const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--worker', root, String(emulator.info.url)], { encoding: 'utf8' });
-        const { usPerFlow } = JSON.parse(out) as { usPerFlow: number };
-        results.get(root)!.push(usPerFlow);
-        console.log(`${root}: ${usPerFlow.toFixed(1)} µs of CPU per flow`);
-      }
-    }
+    alternateCheckouts(fileURLToPath(import.meta.url), roots, alternations, [String(emulator.info.url)]);
   } finally {
     await stopAll([emulator]);
   }
-  for (const [root, values] of results) console.log(`${root}: median ${median(values).toFixed(1)} µs per flow (${values.map((v) => v.toFixed(1)).join(', ')})`);
 }

@@ -1,8 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { build } from './lib/children.js';
-import { median } from './lib/http.js';
+import { alternateCheckouts, cpuPerFlowHere } from './lib/cpu-per-flow.js';
 
 /**
  * The domain half of a flow alone: FlowService.start then refresh, wired as the gateway wires it
@@ -68,21 +67,7 @@ async function worker(root: string, flows: number): Promise<void> {
     const { flow: started } = await service.start({ possessionType: 'MOBILE', phoneNumber: '2001004018' }, caller, requestLog());
     if ((await service.refresh(started.id, requestLog())).state !== 'VERIFIED') throw new Error('the flow did not verify');
   };
-  const run = async (n: number) => {
-    let next = 0;
-    await Promise.all(Array.from({ length: 16 }, async () => {
-      while (next++ < n) await flow();
-    }));
-  };
-  await run(3_000);
-  const rounds: number[] = [];
-  for (let r = 0; r < 5; r++) {
-    const before = process.cpuUsage();
-    await run(flows / 5);
-    const used = process.cpuUsage(before);
-    rounds.push((used.user + used.system) / (flows / 5));
-  }
-  process.stdout.write(JSON.stringify({ usPerFlow: median(rounds) }));
+  process.stdout.write(JSON.stringify({ usPerFlow: await cpuPerFlowHere(flow, { warmup: 3_000, flows }) }));
   process.exit(0);
 }
 
@@ -94,14 +79,5 @@ if (process.argv[2] === '--worker') {
   const here = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
   const roots = other ? [other, here] : [here];
   for (const root of roots) build(`${root}/bench/`);
-  const results = new Map<string, number[]>(roots.map((r) => [r, []]));
-  for (let a = 0; a < alternations; a++) {
-    for (const root of a % 2 ? [...roots].reverse() : roots) {
-      const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--worker', root], { encoding: 'utf8' });
-      const { usPerFlow } = JSON.parse(out) as { usPerFlow: number };
-      results.get(root)!.push(usPerFlow);
-      console.log(`${root}: ${usPerFlow.toFixed(1)} µs of CPU per flow`);
-    }
-  }
-  for (const [root, values] of results) console.log(`${root}: median ${median(values).toFixed(1)} µs per flow (${values.map((v) => v.toFixed(1)).join(', ')})`);
+  alternateCheckouts(fileURLToPath(import.meta.url), roots, alternations);
 }

@@ -5,6 +5,7 @@ import { StartUnifyDocument, UnifyStatusDocument } from '../test/generated/graph
 import { createProveClient } from '../src/prove/index.js';
 import type { Child } from './lib/children.js';
 import { Pool, median, percentile } from './lib/http.js';
+import { closedLoop, type Flow } from './lib/cpu-per-flow.js';
 import type { Row } from './report.js';
 
 /**
@@ -31,7 +32,6 @@ const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) :
 const load1 = () => loadavg()[0]!.toFixed(2);
 
 type Any = Record<string, any>;
-type Flow = () => Promise<void>;
 
 async function cpuMs(c: Child): Promise<number> {
   const { cpu } = await c.call<{ cpu: { user: number; system: number } }>('usage');
@@ -75,14 +75,6 @@ async function withPool<T>(url: string, size: number, work: (pool: Pool) => Prom
   } finally {
     pool.close();
   }
-}
-
-/** `count` flows, `concurrency` at a time, back to back (closed loop). */
-async function closedLoop(flow: Flow, count: number, concurrency: number): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next++ < count) await flow();
-  }));
 }
 
 export async function cpuPerFlowRow(ctx: FlowBenchContext): Promise<Row> {
