@@ -76,6 +76,9 @@ export function createFlowEvents(transport?: RedisPubSubClients | FlowEventTarge
     });
   }
 
+  const unlisten = (key: string, onChange: () => void): void => {
+    if (listeners.delete(onChange)) target.removeEventListener(flowChannel(key), onChange);
+  };
   return {
     published(key, version) {
       target.dispatchEvent(new CustomEvent(flowChannel(key), { detail: { version } }));
@@ -87,24 +90,19 @@ export function createFlowEvents(transport?: RedisPubSubClients | FlowEventTarge
       if (listeners.has(onChange)) throw new Error('flow events: one listener listens once');
       target.addEventListener(channel, onChange);
       listeners.add(onChange);
-      const unlisten = () => {
-        if (listeners.delete(onChange)) target.removeEventListener(channel, onChange);
-      };
       if (redis) {
         // Commands on one connection run in order: once this PING is answered, the SUBSCRIBE
         // the event target sent before it is in force. A sharded subscription says so itself.
         try {
           await (target.subscribed ? target.subscribed(channel) : redis.subscribeClient.ping());
         } catch (error) {
-          unlisten();
+          unlisten(key, onChange);
           throw error;
         }
       }
-      return unlisten;
+      return () => unlisten(key, onChange);
     },
-    unlisten(key, onChange) {
-      if (listeners.delete(onChange)) target.removeEventListener(flowChannel(key), onChange);
-    },
+    unlisten,
     listenerCount: () => listeners.size,
   };
 }
